@@ -1,0 +1,163 @@
+"""MockAgent: a scripted agent who goes available, accepts offers, talks and wraps up.
+
+Like MockCaller it reacts to messages with testbed-clock timers and holds no
+task.  ``available_at`` / ``offline_at`` are testbed seconds from the start
+instant (or ISO instants / datetimes); the other times count from the event
+they follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+
+from testbed import Clock, LineEnd
+from testbed.messages import (
+    Accept,
+    AgentStatus,
+    Connected,
+    Disconnected,
+    EndAfterContactWork,
+    Error,
+    Hangup,
+    Message,
+    Offered,
+    Reject,
+    SetStatus,
+)
+
+from fakes.transcript import Transcript
+
+__all__ = ["MockAgent"]
+
+
+class MockAgent(Transcript):
+    """An agent with simple behaviours.
+
+    - ``queues``: the queues served (a list, or ``{queue: priority}``).
+    - ``available_at``: when they set Available (None: stay Offline until
+      ``go_available()``); ``offline_at``: when they log off.
+    - ``accept_after_s``: accepts an offer after this long (None: never,
+      so offers time out); ``reject``: rejects offers instead.
+    - ``talk_s``: hangs up this long after being connected (None: waits for
+      the customer to hang up).
+    - ``acw_s``: ends after-contact work after this long (None: leaves it to
+      the switchboard's ``acw_timeout_s``).
+    - ``on_message``: called with every message heard, after the reaction.
+    """
+
+    def __init__(
+        self,
+        username: str,
+        queues: Iterable[str] | Mapping[str, int],
+        *,
+        available_at: float | str | datetime | None = 0.0,
+        offline_at: float | str | datetime | None = None,
+        accept_after_s: float | None = 0.0,
+        reject: bool = False,
+        talk_s: float | None = None,
+        acw_s: float | None = 0.0,
+        acw_timeout_s: float = 0.0,
+        on_message: Callable[[MockAgent, Message], object] | None = None,
+        keep_transcript: bool = True,
+    ) -> None:
+        super().__init__(keep_transcript)
+        self._username = username
+        self._queues = dict(queues) if isinstance(queues, Mapping) else list(queues)
+        self._acw_timeout_s = acw_timeout_s
+        self.available_at = available_at
+        self.offline_at = offline_at
+        self.accept_after_s = accept_after_s
+        self.reject = reject
+        self.talk_s = talk_s
+        self.acw_s = acw_s
+        self.on_message = on_message
+        self.state = "Offline"
+        self.handled: list[str] = []
+        self.errors: list[Error] = []
+        self._line: LineEnd | None = None
+        self._clock: Clock | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __repr__(self) -> str:
+        return f"<MockAgent {self._username} {self.state}>"
+
+    @property
+    def username(self) -> str:
+        return self._username
+
+    @property
+    def queues(self) -> list[str] | dict[str, int]:
+        return self._queues
+
+    @property
+    def acw_timeout_s(self) -> float:
+        return self._acw_timeout_s
+
+    @property
+    def line(self) -> LineEnd:
+        if self._line is None:
+            raise RuntimeError(f"{self!r} is not attached to a testbed")
+        return self._line
+
+    def attach(self, line: LineEnd, clock: Clock) -> None:
+        """Called by ``Testbed.add_agent``: take the line and start the script."""
+        self._line, self._clock = line, clock
+        line.on_receive(self._hear)
+        if self.available_at is not None:
+            clock.call_at(max(clock.seconds(self.available_at), clock.now), self.go_available)
+        if self.offline_at is not None:
+            clock.call_at(max(clock.seconds(self.offline_at), clock.now), self.go_offline)
+
+    # -- actions --------------------------------------------------------------
+    def go_available(self) -> None:
+        self.line.send(SetStatus("Available"))
+
+    def go_offline(self) -> None:
+        self.line.send(SetStatus("Offline"))
+
+    def accept(self, contact_id: str) -> None:
+        self.line.send(Accept(contact_id))
+
+    def reject_contact(self, contact_id: str) -> None:
+        self.line.send(Reject(contact_id))
+
+    def hang_up(self, contact_id: str) -> None:
+        self.line.send(Hangup(contact_id))
+
+    def end_after_contact_work(self, contact_id: str) -> None:
+        self.line.send(EndAfterContactWork(contact_id))
+
+    # -- reacting -------------------------------------------------------------
+    def _after(self, delay_s: float, action: Callable[[str], object], contact_id: str) -> None:
+        assert self._clock is not None
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._clock.call_later(delay_s, action, contact_id)
+
+    def _hear(self, message: Message) -> None:
+        self._note(message)
+        kind = type(message)
+        if kind is Offered:
+            if self.reject:
+                self._after(0.0, self.reject_contact, message.contact_id)
+            elif self.accept_after_s is not None:
+                self._after(self.accept_after_s, self.accept, message.contact_id)
+        elif kind is AgentStatus:
+            self.state = message.state
+            if message.state == "AfterContactWork" and message.contact_id is not None \
+                    and self.acw_s is not None:
+                self._after(self.acw_s, self.end_after_contact_work, message.contact_id)
+        elif kind is Connected:
+            self.handled.append(message.contact_id)
+            if self.talk_s is not None:
+                self._after(self.talk_s, self.hang_up, message.contact_id)
+        elif kind is Disconnected:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        elif kind is Error:
+            self.errors.append(message)
+        if self.on_message is not None:
+            self.on_message(self, message)

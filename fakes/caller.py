@@ -1,0 +1,190 @@
+"""MockCaller: a scripted phone that dials, listens, presses digits and hangs up.
+
+It reacts to what the switchboard sends, with timers on the testbed clock
+and no task of its own, so thousands of them cost little.  Every time in
+its script is testbed seconds: ``dial_at`` from the start instant (or an
+ISO instant / datetime), the rest from the event they follow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from testbed import Clock, LineEnd
+from testbed.messages import (
+    Answer,
+    CallStarted,
+    Connected,
+    Dial,
+    Disconnected,
+    Error,
+    Hangup,
+    Message,
+    Prompt,
+    Queued,
+    Ringing,
+    SendDigits,
+)
+
+from fakes.transcript import Transcript
+
+__all__ = ["MockCaller"]
+
+
+class MockCaller(Transcript):
+    """A caller with simple behaviours.
+
+    - ``dial``: the number it calls at ``dial_at`` (None: not at all; it can
+      still answer callbacks).
+    - ``callback_after_s``: after this long in the call it takes the callback
+      offer, pressing ``callback_digit`` as soon as a prompt collects input
+      (at once if one is collecting then).
+    - ``press``: ``(after_s, digits)`` pairs pressed that long into the call.
+    - ``patience_s``: hangs up if not connected to an agent by then.
+    - ``answer_after_s``: answers a ringing callback after this long
+      (None: never answers).
+    - ``talk_s``: hangs up this long after being connected to an agent
+      (None: waits for the agent to hang up).
+    - ``on_message``: called with every message it hears, after its own
+      reaction: the hook for custom behaviour.
+    """
+
+    def __init__(
+        self,
+        number: str,
+        dial: str | None = None,
+        *,
+        dial_at: float | str | datetime | None = None,
+        callback_after_s: float | None = None,
+        callback_digit: str = "1",
+        press: Iterable[tuple[float, str]] = (),
+        patience_s: float | None = None,
+        answer_after_s: float | None = 0.0,
+        talk_s: float | None = None,
+        on_message: Callable[[MockCaller, Message], object] | None = None,
+        keep_transcript: bool = True,
+    ) -> None:
+        super().__init__(keep_transcript)
+        self._number = number
+        self.dial_to = dial
+        self.dial_at = dial_at
+        self.callback_after_s = callback_after_s
+        self.callback_digit = callback_digit
+        self.press = tuple(press)
+        self.patience_s = patience_s
+        self.answer_after_s = answer_after_s
+        self.talk_s = talk_s
+        self.on_message = on_message
+        self.contact_ids: list[str] = []
+        self.errors: list[Error] = []
+        self._line: LineEnd | None = None
+        self._clock: Clock | None = None
+        self._timers: dict[str, list[asyncio.TimerHandle]] = {}
+        self._collecting: set[str] = set()
+        self._wants_callback: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<MockCaller {self._number}>"
+
+    @property
+    def number(self) -> str:
+        return self._number
+
+    @property
+    def line(self) -> LineEnd:
+        if self._line is None:
+            raise RuntimeError(f"{self!r} is not attached to a testbed")
+        return self._line
+
+    def attach(self, line: LineEnd, clock: Clock) -> None:
+        """Called by ``Testbed.add_caller``: take the line and start the script."""
+        self._line, self._clock = line, clock
+        line.on_receive(self._hear)
+        if self.dial_to is not None:
+            at = clock.now if self.dial_at is None else clock.seconds(self.dial_at)
+            clock.call_at(max(at, clock.now), self.call, self.dial_to)
+
+    # -- actions (usable from hooks too) ------------------------------------
+    def call(self, to: str) -> None:
+        self.line.send(Dial(to))
+
+    def send_digits(self, contact_id: str, digits: str) -> None:
+        self.line.send(SendDigits(contact_id, digits))
+
+    def answer(self, contact_id: str) -> None:
+        self.line.send(Answer(contact_id))
+
+    def hang_up(self, contact_id: str) -> None:
+        self.line.send(Hangup(contact_id))
+
+    # -- reacting -------------------------------------------------------------
+    def _later(self, contact_id: str, delay_s: float, action: Callable[..., object],
+               *args: Any) -> None:
+        assert self._clock is not None
+        handle = self._clock.call_later(delay_s, action, *args)
+        self._timers.setdefault(contact_id, []).append(handle)
+
+    def _hear(self, message: Message) -> None:
+        self._note(message)
+        kind = type(message)
+        if kind is Prompt:
+            cid = message.contact_id
+            if message.collects_input:
+                self._collecting.add(cid)
+                if cid in self._wants_callback:
+                    self._take_callback(cid)
+            else:
+                self._collecting.discard(cid)
+        elif kind is CallStarted:
+            self._started(message.contact_id)
+        elif kind is Queued:
+            self._collecting.discard(message.contact_id)
+        elif kind is Connected:
+            self._connected(message.contact_id)
+        elif kind is Ringing:
+            self.contact_ids.append(message.contact_id)
+            if self.answer_after_s is not None:
+                self._later(message.contact_id, self.answer_after_s, self.answer,
+                            message.contact_id)
+        elif kind is Disconnected:
+            self._ended(message.contact_id)
+        elif kind is Error:
+            self.errors.append(message)
+        if self.on_message is not None:
+            self.on_message(self, message)
+
+    def _started(self, cid: str) -> None:
+        self.contact_ids.append(cid)
+        for after_s, digits in self.press:
+            self._later(cid, after_s, self.send_digits, cid, digits)
+        if self.callback_after_s is not None:
+            self._later(cid, self.callback_after_s, self._want_callback, cid)
+        if self.patience_s is not None:
+            self._later(cid, self.patience_s, self.hang_up, cid)
+
+    def _want_callback(self, cid: str) -> None:
+        self._wants_callback.add(cid)
+        if cid in self._collecting:
+            self._take_callback(cid)
+
+    def _take_callback(self, cid: str) -> None:
+        self._wants_callback.discard(cid)
+        self._collecting.discard(cid)
+        self.send_digits(cid, self.callback_digit)
+
+    def _connected(self, cid: str) -> None:
+        self._collecting.discard(cid)
+        self._wants_callback.discard(cid)
+        for handle in self._timers.pop(cid, ()):
+            handle.cancel()  # patience and pending presses end with the queue
+        if self.talk_s is not None:
+            self._later(cid, self.talk_s, self.hang_up, cid)
+
+    def _ended(self, cid: str) -> None:
+        self._collecting.discard(cid)
+        self._wants_callback.discard(cid)
+        for handle in self._timers.pop(cid, ()):
+            handle.cancel()

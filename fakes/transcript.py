@@ -1,0 +1,52 @@
+"""What a fake heard, and a way for a test to await a message."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from testbed import Clock
+from testbed.messages import Message
+
+__all__ = ["Transcript"]
+
+M = TypeVar("M", bound=Message)
+
+
+class Transcript:
+    """Keeps ``(testbed seconds, message)`` for every message heard, and wakes waiters."""
+
+    _clock: Clock | None
+
+    def __init__(self, keep: bool = True) -> None:
+        self._keep = keep
+        self.heard: list[tuple[float, Message]] = []
+        self._waiters: list[tuple[type[Message], Callable[[Message], bool] | None,
+                                  asyncio.Future[Message]]] = []
+
+    def _note(self, message: Message) -> None:
+        if self._keep and self._clock is not None:
+            self.heard.append((self._clock.now, message))
+        if self._waiters:
+            still = []
+            for kind, predicate, future in self._waiters:
+                if future.done():
+                    continue
+                if isinstance(message, kind) and (predicate is None or predicate(message)):
+                    future.set_result(message)
+                else:
+                    still.append((kind, predicate, future))
+            self._waiters = still
+
+    async def wait_for(self, kind: type[M], predicate: Callable[[M], bool] | None = None) -> M:
+        """The next message of type ``kind`` (that ``predicate`` accepts) this fake hears."""
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._waiters.append((kind, predicate, future))  # type: ignore[arg-type]
+        message = await future
+        assert isinstance(message, kind)
+        return message
+
+    def messages(self, kind: type[M]) -> list[M]:
+        """Every message of type ``kind`` heard so far, in order."""
+        return [m for _t, m in self.heard if isinstance(m, kind)]

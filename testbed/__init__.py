@@ -1,0 +1,79 @@
+"""telephony-testbed: a simulated cloud contact centre for Python.
+
+The public API is re-exported here; everything else is an implementation
+detail.
+"""
+
+from testbed.agents import AgentState, RoutingProfile
+from testbed.centre import AgentEndpoint, CallerEndpoint, Testbed
+from testbed.clock import REAL_TIME, VIRTUAL, Clock, TestbedLoop, parse_instant, run
+from testbed.errors import ConfigError, FlowError, ProtocolError, StateError, TestbedError
+from testbed.flows import (
+    CreateCallback,
+    Disconnect,
+    EndFlow,
+    EventHook,
+    Flow,
+    GetCustomerInput,
+    PlayPrompt,
+    SetAttributes,
+    SetEventHook,
+    SetWorkingQueue,
+    TransferToQueue,
+)
+from testbed.lines import Line, LineEnd, line_pair
+from testbed.records import (
+    AgentInfo,
+    ContactEvent,
+    ContactRecord,
+    DisconnectReason,
+    EventKind,
+    InitiationMethod,
+    QueueInfo,
+    RecordService,
+    records_to_json,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REAL_TIME",
+    "VIRTUAL",
+    "AgentEndpoint",
+    "AgentInfo",
+    "AgentState",
+    "CallerEndpoint",
+    "Clock",
+    "ConfigError",
+    "ContactEvent",
+    "ContactRecord",
+    "CreateCallback",
+    "Disconnect",
+    "DisconnectReason",
+    "EndFlow",
+    "EventHook",
+    "EventKind",
+    "Flow",
+    "FlowError",
+    "GetCustomerInput",
+    "InitiationMethod",
+    "Line",
+    "LineEnd",
+    "PlayPrompt",
+    "ProtocolError",
+    "QueueInfo",
+    "RecordService",
+    "RoutingProfile",
+    "SetAttributes",
+    "SetEventHook",
+    "SetWorkingQueue",
+    "StateError",
+    "Testbed",
+    "TestbedError",
+    "TestbedLoop",
+    "TransferToQueue",
+    "line_pair",
+    "parse_instant",
+    "records_to_json",
+    "run",
+]

@@ -1,0 +1,206 @@
+"""Testbed: the contact centre a test or a demo builds and runs.
+
+    async with Testbed(start="2022-04-08T11:35:00Z") as tb:   # virtual time
+        tb.add_queue("Sales")
+        ...
+        tb.add_agent(MockAgent("alice", queues=["Sales"]))
+        tb.add_caller(MockCaller("+15555550100", dial="+18005550100", talk_s=60))
+        await tb.run_until_idle()
+        print(tb.records)
+
+It must run on the testbed's event loop (``testbed.run(...)``, or the pytest
+plugin); entering it sets that loop's pacing, and leaving restores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from testbed.agents import RoutingProfile
+from testbed.clock import DEFAULT_START, VIRTUAL, Clock, check_speed
+from testbed.errors import ConfigError, StateError
+from testbed.flows import Flow
+from testbed.lines import LineEnd
+from testbed.queues import Queue
+from testbed.records import ContactEvent, ContactRecord, RecordService, records_to_json
+from testbed.switchboard import DEFAULT_OFFER_TIMEOUT_S, Switchboard
+
+__all__ = ["AgentEndpoint", "CallerEndpoint", "Testbed"]
+
+
+class CallerEndpoint(Protocol):
+    """A caller the testbed can connect: it has a phone number and takes a line."""
+
+    @property
+    def number(self) -> str: ...
+    def attach(self, line: LineEnd, clock: Clock) -> None: ...
+
+
+class AgentEndpoint(Protocol):
+    """An agent the testbed can connect: a username, the queues served, a line."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def queues(self) -> Iterable[str] | Mapping[str, int]: ...
+    @property
+    def acw_timeout_s(self) -> float: ...
+    def attach(self, line: LineEnd, clock: Clock) -> None: ...
+
+
+class Testbed:
+    """A simulated contact centre on the testbed clock.
+
+    ``start`` is the UTC instant of testbed time 0; ``speed`` is testbed
+    seconds per real second (``VIRTUAL``, the default, never waits).  The
+    same configuration and ``seed`` give byte-identical records at every
+    speed.  With ``wall_clock=True``, ``datetime.now()`` and ``time.time()``
+    in code under test return testbed time while the testbed is open.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        start: str | datetime = DEFAULT_START,
+        speed: float = VIRTUAL,
+        *,
+        seed: int = 0,
+        paused: bool = False,
+        wall_clock: bool = False,
+        offer_timeout_s: float = DEFAULT_OFFER_TIMEOUT_S,
+    ) -> None:
+        self._start = start
+        self._speed = check_speed(speed)
+        self._seed = seed
+        self._paused = paused
+        self._wall_clock = wall_clock
+        self._offer_timeout_s = offer_timeout_s
+        self._exit = ExitStack()
+        self._clock: Clock | None = None
+        self._switchboard: Switchboard | None = None
+        self.record_service: RecordService | None = None
+
+    async def __aenter__(self) -> Testbed:
+        if self._clock is not None:
+            raise StateError("this Testbed is open already")
+        clock = Clock.current(self._start)
+        loop = clock.loop
+        saved_speed, saved_paused = loop.speed, loop.paused
+        self._exit.callback(self._restore_pacing, clock, saved_speed, saved_paused)
+        clock.speed = self._speed
+        if self._paused:
+            clock.pause()
+        else:
+            clock.resume()
+        self._clock = clock
+        self.record_service = RecordService(clock.start)
+        self._switchboard = Switchboard(clock, self.record_service, self._seed,
+                                        self._offer_timeout_s)
+        if self._wall_clock:
+            self._exit.enter_context(clock.wall_clock())
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._exit.close()
+
+    @staticmethod
+    def _restore_pacing(clock: Clock, speed: float, paused: bool) -> None:
+        clock.speed = speed
+        if paused:
+            clock.pause()
+        else:
+            clock.resume()
+
+    # -- parts --------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        if self._clock is None:
+            raise StateError("open the Testbed first: async with Testbed(...) as tb")
+        return self._clock
+
+    @property
+    def switchboard(self) -> Switchboard:
+        if self._switchboard is None:
+            raise StateError("open the Testbed first: async with Testbed(...) as tb")
+        return self._switchboard
+
+    @property
+    def now(self) -> float:
+        """Testbed seconds since the start instant."""
+        return self.clock.now
+
+    def wall(self, t: float | None = None) -> datetime:
+        """The UTC datetime of testbed time ``t`` (default: now)."""
+        return self.clock.wall(t)
+
+    # -- configuration ----------------------------------------------------
+    def add_flow(self, *flows: Flow) -> None:
+        for flow in flows:
+            self.switchboard.add_flow(flow)
+
+    def add_queue(self, name: str, *, outbound_whisper_flow: str | None = None) -> Queue:
+        if outbound_whisper_flow is not None and outbound_whisper_flow not in \
+                self.switchboard.flows:
+            raise ConfigError(f"queue {name!r}: no flow named {outbound_whisper_flow!r}")
+        return self.switchboard.add_queue(name, outbound_whisper_flow)
+
+    def add_number(self, number: str, flow: str) -> None:
+        """Calls to ``number`` run the inbound flow named ``flow``."""
+        self.switchboard.add_number(number, flow)
+
+    def connect_phone(self, number: str) -> LineEnd:
+        """A raw caller line for your own endpoint code."""
+        return self.switchboard.connect_phone(number)
+
+    def connect_agent(self, username: str, queues: Iterable[str] | Mapping[str, int],
+                      acw_timeout_s: float = 0.0) -> LineEnd:
+        """A raw agent line for your own endpoint code (e.g. an agent desktop)."""
+        return self.switchboard.connect_agent(username, RoutingProfile(queues), acw_timeout_s)
+
+    def add_caller(self, caller: CallerEndpoint) -> CallerEndpoint:
+        caller.attach(self.connect_phone(caller.number), self.clock)
+        return caller
+
+    def add_agent(self, agent: AgentEndpoint) -> AgentEndpoint:
+        agent.attach(self.connect_agent(agent.username, agent.queues, agent.acw_timeout_s),
+                     self.clock)
+        return agent
+
+    # -- running ------------------------------------------------------------
+    async def run_until(self, when: float | str | datetime) -> None:
+        """Run to testbed time ``when`` (seconds since start, or an instant)."""
+        await self.clock.run_until(when)
+
+    async def advance(self, seconds: float) -> None:
+        await self.clock.advance(seconds)
+
+    async def run_until_idle(self) -> None:
+        """Run until nothing is left to happen (no ready work, no timer)."""
+        await self.clock.wait_idle()
+
+    # -- results --------------------------------------------------------------
+    @property
+    def records(self) -> list[ContactRecord]:
+        """Every contact record as of now, in initiation order."""
+        return self._records().records()
+
+    def events(self, contact_id: str | None = None) -> list[ContactEvent]:
+        return self._records().events(contact_id)
+
+    def records_json(self, indent: int | None = 2) -> str:
+        """The records as a JSON array of Connect-CTR-shaped objects."""
+        return records_to_json(self.records, indent)
+
+    def _records(self) -> RecordService:
+        if self.record_service is None:
+            raise StateError("open the Testbed first: async with Testbed(...) as tb")
+        return self.record_service
+
+    def __iter__(self) -> Iterator[ContactRecord]:
+        return iter(self.records)

@@ -1,0 +1,482 @@
+"""The testbed clock: an asyncio event loop whose ``time()`` is testbed time.
+
+Rules:
+
+* Time moves only by jumping to the deadline of the next timer, and every
+  timer fires at its exact deadline.  Pacing decides only how long the loop
+  waits in real time before a jump: not at all (``VIRTUAL``, speed infinity),
+  ``gap / speed`` real seconds (scaled), or ``gap`` (``REAL_TIME``, speed 1).
+  A late real wake-up never shifts a timestamp, so records are the same at
+  every speed.
+* Timers that share a deadline fire in the order they were scheduled, and
+  ready callbacks run first in, first out: the same program gives the same
+  order every run.
+* With sockets or executor jobs in play, a virtual clock jumps only once the
+  loop has been quiescent (nothing ready, no socket data) for
+  ``idle_threshold_s`` real seconds; a scaled clock lets data that arrives
+  between timers see the time reached so far.
+* A paused clock does not move on its own; ``advance`` and ``run_until``
+  drive it, firing every timer up to the target in order.
+
+Example::
+
+    import testbed
+
+    async def main() -> None:
+        clock = testbed.Clock.current(start="2022-04-08T11:35:00Z")
+        await asyncio.sleep(600)       # ten testbed minutes, no real wait
+        print(clock.wall())            # 2022-04-08 11:45:00+00:00
+
+    testbed.run(main(), speed=testbed.VIRTUAL)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+import selectors
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from testbed.errors import ConfigError
+
+__all__ = [
+    "REAL_TIME",
+    "VIRTUAL",
+    "Clock",
+    "TestbedLoop",
+    "parse_instant",
+    "run",
+]
+
+T = TypeVar("T")
+
+#: Speed of a virtual clock: as fast as possible, never waiting in real time.
+VIRTUAL = math.inf
+#: Speed of a real-time clock: one testbed second per real second.
+REAL_TIME = 1.0
+
+DEFAULT_START = "2022-04-08T11:35:00Z"
+# Real seconds a virtual clock waits for socket data before it jumps.
+DEFAULT_IDLE_THRESHOLD_S = 0.005
+# With only the loop's own wake-up pipe registered, poll it every this many
+# iterations instead of on every one: an in-process run makes no I/O at all.
+_QUIET_POLL_EVERY = 64
+_PURGE_MIN_TIMERS = 100
+
+
+def check_speed(speed: object, where: str = "speed") -> float:
+    """Return ``speed`` as a float, or raise ConfigError naming the bad value."""
+    if isinstance(speed, bool) or not isinstance(speed, int | float):
+        raise ConfigError(f"{where} must be a number of testbed seconds per real second, "
+                          f"got {speed!r}")
+    value = float(speed)
+    if not value > 0:  # also rejects NaN
+        raise ConfigError(f"{where} must be greater than 0, got {speed!r}")
+    return value
+
+
+def parse_instant(value: str | datetime, where: str = "start") -> datetime:
+    """Parse an ISO-8601 instant into an aware UTC datetime.
+
+    A naive value is taken as UTC.  Raises ConfigError naming the bad value.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ConfigError(
+                f"{where} must be an ISO-8601 instant such as 2022-04-08T11:35:00Z, "
+                f"got {value!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+class TestbedLoop(asyncio.SelectorEventLoop):
+    """A selector event loop whose ``time()`` is the testbed clock.
+
+    It starts at time 0.0 in real-time pacing, so code that knows nothing of
+    the testbed runs on it as on any loop.  ``Clock`` sets its pacing.
+    """
+
+    __test__ = False  # not a pytest test class
+    # Read real time through a class attribute: freezegun rewrites
+    # module-level references to time.monotonic while it is active.
+    _real_monotonic = staticmethod(time.monotonic)
+
+    def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
+        super().__init__(selector)
+        self._now = 0.0
+        self._seq = itertools.count()
+        self._timers: list[tuple[float, int, asyncio.TimerHandle]] = []
+        self._cancelled_timers = 0
+        self._speed = REAL_TIME
+        self._paused = False
+        self._anchor_real = self._real_monotonic()
+        self._anchor_now = 0.0
+        self._limit: float | None = None
+        self._limit_waiters: list[asyncio.Future[None]] = []
+        self._idle_waiters: list[asyncio.Future[None]] = []
+        self._executor_jobs = 0
+        self._quiet_polls = 0
+        self.idle_threshold_s = DEFAULT_IDLE_THRESHOLD_S
+        #: Called with the new loop time after every jump (the wall-clock bridge).
+        self.on_jump: Callable[[float], None] | None = None
+
+    # -- time and timers ------------------------------------------------
+    def time(self) -> float:
+        return self._now
+
+    def call_at(  # type: ignore[override]
+        self,
+        when: float,
+        callback: Callable[..., object],
+        *args: Any,
+        context: Any = None,
+    ) -> asyncio.TimerHandle:
+        if when is None:
+            raise TypeError("when cannot be None")
+        self._check_closed()  # type: ignore[attr-defined]
+        handle = asyncio.TimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._timers, (when, next(self._seq), handle))
+        handle._scheduled = True  # type: ignore[attr-defined]
+        return handle
+
+    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        if handle._scheduled:  # type: ignore[attr-defined]
+            self._cancelled_timers += 1
+
+    def next_deadline(self) -> float | None:
+        """Deadline of the earliest live timer, or None."""
+        self._drop_cancelled_head()
+        return self._timers[0][0] if self._timers else None
+
+    def _drop_cancelled_head(self) -> None:
+        timers = self._timers
+        if (len(timers) > _PURGE_MIN_TIMERS
+                and self._cancelled_timers * 2 > len(timers)):
+            live = []
+            for entry in timers:
+                if entry[2]._cancelled:  # type: ignore[attr-defined]
+                    entry[2]._scheduled = False  # type: ignore[attr-defined]
+                else:
+                    live.append(entry)
+            heapq.heapify(live)
+            self._timers = live
+            self._cancelled_timers = 0
+            return
+        while timers and timers[0][2]._cancelled:  # type: ignore[attr-defined]
+            heapq.heappop(timers)[2]._scheduled = False  # type: ignore[attr-defined]
+            self._cancelled_timers -= 1
+
+    # -- pacing ----------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._speed = check_speed(value)
+        self._set_anchor()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self._set_anchor()
+
+    def _set_anchor(self) -> None:
+        self._anchor_real = self._real_monotonic()
+        self._anchor_now = self._now
+
+    def advance_to(self, target: float) -> asyncio.Future[None]:
+        """Drive a paused loop to ``target``; the future is done when it is there."""
+        waiter = self.create_future()
+        if target <= self._now:
+            waiter.set_result(None)
+            return waiter
+        self._limit = target if self._limit is None else max(self._limit, target)
+        self._limit_waiters.append(waiter)
+        return waiter
+
+    def wait_idle(self) -> asyncio.Future[None]:
+        """A future that is done once nothing is ready and no timer can fire."""
+        waiter = self.create_future()
+        self._idle_waiters.append(waiter)
+        return waiter
+
+    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        # A virtual clock must not jump while a worker thread is busy.
+        future = super().run_in_executor(executor, func, *args)
+        self._executor_jobs += 1
+        future.add_done_callback(self._executor_job_done)
+        return future
+
+    def _executor_job_done(self, _future: asyncio.Future[Any]) -> None:
+        self._executor_jobs -= 1
+
+    def _io_active(self) -> bool:
+        # The loop's own self-pipe is always registered; anything more is a socket.
+        return self._executor_jobs > 0 or len(self._selector.get_map()) > 1  # type: ignore[attr-defined]
+
+    def _jump(self, when: float) -> None:
+        if when > self._now:
+            self._now = when
+            if self.on_jump is not None:
+                self.on_jump(when)
+
+    def _poll(self, timeout: float | None) -> bool:
+        events = self._selector.select(timeout)  # type: ignore[attr-defined]
+        if events:
+            self._process_events(events)  # type: ignore[attr-defined]
+        return bool(events)
+
+    def _wake_waiters(self, waiters: list[asyncio.Future[None]]) -> None:
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        waiters.clear()
+
+    def _run_once(self) -> None:
+        """One loop iteration: poll I/O if needed, move time, run ready callbacks."""
+        ready: Any = self._ready  # type: ignore[attr-defined]
+        if ready or self._stopping:  # type: ignore[attr-defined]
+            self._quiet_polls += 1
+            if self._quiet_polls >= _QUIET_POLL_EVERY or self._io_active():
+                self._quiet_polls = 0
+                self._poll(0)
+        else:
+            self._advance_time()
+        self._collect_due_timers()
+        for _ in range(len(ready)):
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+
+    def _advance_time(self) -> None:
+        """Nothing is ready: wait (or not) as the pacing says, then move time."""
+        deadline = self.next_deadline()
+        if self._paused:
+            limit = self._limit
+            if limit is not None:
+                if deadline is not None and deadline <= limit:
+                    self._jump(deadline)
+                    return
+                self._jump(limit)
+                self._limit = None
+                self._wake_waiters(self._limit_waiters)
+                return
+            if self._idle_waiters and not self._io_active():
+                self._wake_waiters(self._idle_waiters)
+                return
+            self._poll(None)
+            return
+
+        if self._speed == VIRTUAL:
+            if self._io_active() and self._poll(self.idle_threshold_s):
+                return
+            if deadline is not None:
+                self._jump(deadline)
+                return
+        elif deadline is not None:
+            target_real = self._anchor_real + (deadline - self._anchor_now) / self._speed
+            wait = target_real - self._real_monotonic()
+            if wait > 0 and self._poll(wait):
+                # Data arrived before the deadline: it sees the time reached so far.
+                elapsed = self._real_monotonic() - self._anchor_real
+                self._jump(min(deadline, self._anchor_now + elapsed * self._speed))
+                return
+            if wait <= 0 or self._real_monotonic() >= target_real:
+                self._jump(deadline)
+            return
+
+        # No timer can fire.
+        if self._idle_waiters:
+            if self._io_active() and self._poll(self.idle_threshold_s):
+                return
+            self._wake_waiters(self._idle_waiters)
+            return
+        self._poll(None)
+        if self._speed != VIRTUAL:
+            elapsed = self._real_monotonic() - self._anchor_real
+            self._jump(self._anchor_now + elapsed * self._speed)
+
+    def _collect_due_timers(self) -> None:
+        timers = self._timers
+        now = self._now
+        ready = self._ready  # type: ignore[attr-defined]
+        while timers and timers[0][0] <= now:
+            handle = heapq.heappop(timers)[2]
+            if handle._cancelled:  # type: ignore[attr-defined]
+                self._cancelled_timers -= 1
+            handle._scheduled = False  # type: ignore[attr-defined]
+            ready.append(handle)
+
+    def close(self) -> None:
+        for _when, _seq, handle in self._timers:
+            handle._scheduled = False  # type: ignore[attr-defined]
+        self._timers.clear()
+        super().close()
+
+
+class Clock:
+    """The testbed's view of a TestbedLoop: testbed seconds since a start instant.
+
+    ``now`` is a float of testbed seconds since ``start`` (an aware UTC
+    datetime); ``wall()`` turns it into a datetime.  ``speed`` is testbed
+    seconds per real second: ``VIRTUAL`` (infinity) never waits,
+    ``REAL_TIME`` (1.0) follows the wall clock, anything between scales it.
+    """
+
+    def __init__(self, loop: TestbedLoop, start: str | datetime = DEFAULT_START) -> None:
+        self.loop = loop
+        self.start = parse_instant(start)
+        self.epoch = loop.time()
+        self._bridge: Any = None
+
+    @classmethod
+    def current(
+        cls,
+        start: str | datetime = DEFAULT_START,
+        speed: float | None = None,
+    ) -> Clock:
+        """The clock of the running TestbedLoop; ConfigError if it is another loop."""
+        loop = asyncio.get_running_loop()
+        if not isinstance(loop, TestbedLoop):
+            raise ConfigError(
+                f"the testbed needs its own event loop, but this code runs on "
+                f"{type(loop).__name__}: start it with testbed.run(...), or in pytest "
+                f"use the testbed plugin's fixtures")
+        clock = cls(loop, start)
+        if speed is not None:
+            clock.speed = speed
+        return clock
+
+    # -- reading time ---------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Testbed seconds since ``start``."""
+        return self.loop._now - self.epoch
+
+    def wall(self, t: float | None = None) -> datetime:
+        """The aware UTC datetime of testbed time ``t`` (default: now)."""
+        return self.start + timedelta(seconds=self.now if t is None else t)
+
+    def seconds(self, when: float | str | datetime) -> float:
+        """Testbed seconds for an instant given as seconds, ISO text or datetime."""
+        if isinstance(when, int | float) and not isinstance(when, bool):
+            return float(when)
+        return (parse_instant(when, "instant") - self.start).total_seconds()
+
+    # -- pacing -----------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        """Testbed seconds per real second (VIRTUAL is infinity)."""
+        return self.loop.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self.loop.speed = value
+
+    @property
+    def paused(self) -> bool:
+        return self.loop.paused
+
+    def pause(self) -> None:
+        """Stop time: it moves again only through advance / run_until or resume."""
+        self.loop.pause()
+
+    def resume(self) -> None:
+        self.loop.resume()
+
+    async def advance(self, seconds: float) -> None:
+        """Move time forward by ``seconds``, firing every timer due on the way.
+
+        On a paused clock this drives time itself; on a running clock it
+        simply waits that long in testbed time.
+        """
+        if seconds < 0:
+            raise ConfigError(f"advance takes seconds >= 0, got {seconds!r}")
+        target = self.loop._now + seconds
+        if self.loop.paused:
+            await self.loop.advance_to(target)
+        else:
+            await asyncio.sleep(seconds)
+        # Let callbacks scheduled for exactly the target run before returning.
+        await self.settle()
+
+    async def run_until(self, when: float | str | datetime) -> None:
+        """Advance to testbed time ``when`` (seconds since start, or an instant)."""
+        await self.advance(max(0.0, self.seconds(when) - self.now))
+
+    async def settle(self) -> None:
+        """Return once nothing is ready to run at the current instant."""
+        loop = self.loop
+        while loop._ready:  # type: ignore[attr-defined]
+            await asyncio.sleep(0)
+
+    async def wait_idle(self) -> None:
+        """Return once nothing is ready and no timer is left to fire."""
+        await self.loop.wait_idle()
+
+    # -- scheduling (testbed seconds) ---------------------------------------
+    def call_at(self, t: float, callback: Callable[..., object], *args: Any) -> asyncio.TimerHandle:
+        """Call ``callback(*args)`` at testbed time ``t``."""
+        return self.loop.call_at(self.epoch + t, callback, *args)
+
+    def call_later(self, delay_s: float, callback: Callable[..., object],
+                   *args: Any) -> asyncio.TimerHandle:
+        return self.loop.call_at(self.loop._now + delay_s, callback, *args)
+
+    # -- wall-clock bridge ------------------------------------------------
+    @contextmanager
+    def wall_clock(self) -> Iterator[None]:
+        """While open, ``datetime.now()``, ``time.time()`` and friends return testbed time.
+
+        Uses freezegun; each clock jump moves the frozen instant.  Costs
+        nothing while closed.
+        """
+        from freezegun import freeze_time
+
+        freezer = freeze_time(self.wall())
+        factory = freezer.start()
+        start, epoch = self.start, self.epoch
+
+        def on_jump(loop_time: float) -> None:
+            factory.move_to(start + timedelta(seconds=loop_time - epoch))
+
+        previous = self.loop.on_jump
+        self.loop.on_jump = on_jump
+        try:
+            yield
+        finally:
+            self.loop.on_jump = previous
+            freezer.stop()
+
+
+def run(main: Coroutine[Any, Any, T], *, speed: float = REAL_TIME, debug: bool = False) -> T:
+    """Run ``main`` on a fresh TestbedLoop (like ``asyncio.run``) and return its result."""
+    def factory() -> TestbedLoop:
+        loop = TestbedLoop()
+        loop.speed = speed
+        return loop
+
+    with asyncio.Runner(debug=debug, loop_factory=factory) as runner:
+        return runner.run(main)
+

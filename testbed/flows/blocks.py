@@ -1,0 +1,132 @@
+"""Flow blocks: the data a flow is made of.
+
+A block has an ``id``, parameters, and transitions: ``next`` (the block that
+follows on success, None to end the flow), ``conditions`` on the blocks that
+branch, and ``errors`` mapping an error name to a block id.  Error names
+follow Amazon Connect's flow language (``InputTimeLimitExceeded``,
+``NoMatchingCondition``, ``QueueAtCapacity``, ``NoMatchingError`` as the
+catch-all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Block",
+    "CreateCallback",
+    "Disconnect",
+    "EndFlow",
+    "EventHook",
+    "GetCustomerInput",
+    "PlayPrompt",
+    "SetAttributes",
+    "SetEventHook",
+    "SetWorkingQueue",
+    "TransferToQueue",
+]
+
+MAX_CALLBACK_DELAY_S = 259_200.0
+
+
+class EventHook(StrEnum):
+    """Flows a contact can carry, set by SetEventHook."""
+
+    CUSTOMER_QUEUE = "CustomerQueue"    # runs while the contact waits in queue
+    AGENT_WHISPER = "AgentWhisper"      # plays to the agent after they accept
+    CUSTOMER_WHISPER = "CustomerWhisper"  # plays to the customer before joining
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    id: str
+    next: str | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    def targets(self) -> Iterator[str]:
+        """Every block id this block can transition to."""
+        if self.next is not None:
+            yield self.next
+        yield from self.errors.values()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayPrompt(Block):
+    """Play ``text`` to the participant for ``duration_s`` seconds, then go on."""
+
+    text: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetCustomerInput(Block):
+    """Play ``text`` (``duration_s``), listening for digits until ``timeout_s`` after it.
+
+    Digits pressed during the prompt count.  Digits that match a key of
+    ``conditions`` go to its block; others take ``NoMatchingCondition``; no
+    digits take ``InputTimeLimitExceeded``.
+    """
+
+    text: str = ""
+    duration_s: float = 0.0
+    timeout_s: float = 5.0
+    conditions: Mapping[str, str] = field(default_factory=dict)
+
+    def targets(self) -> Iterator[str]:
+        yield from Block.targets(self)
+        yield from self.conditions.values()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetAttributes(Block):
+    """Set contact attributes (they appear in the record's Attributes)."""
+
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetWorkingQueue(Block):
+    """Choose the queue that TransferToQueue and CreateCallback use."""
+
+    queue: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferToQueue(Block):
+    """Put the contact in its working queue; the flow ends and the
+    customer-queue flow takes over.  ``QueueAtCapacity`` if it is full."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetEventHook(Block):
+    """Set the flow that runs for ``hook`` (customer queue, whispers)."""
+
+    hook: EventHook = EventHook.CUSTOMER_QUEUE
+    flow: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateCallback(Block):
+    """Create a callback contact for this customer in ``queue`` (None: the working queue).
+
+    The callback waits ``initial_delay_s`` (0..259200) as scheduled, then
+    queues.  A dial-out nobody answers is tried again after
+    ``retry_interval_s``, up to ``max_retries`` more times.
+    """
+
+    queue: str | None = None
+    initial_delay_s: float = 0.0
+    max_retries: int = 0
+    retry_interval_s: float = 600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disconnect(Block):
+    """Hang up the contact (DisconnectReason CONTACT_FLOW_DISCONNECT)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndFlow(Block):
+    """End this flow; what happens next is up to whoever started it."""

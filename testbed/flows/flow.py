@@ -1,0 +1,74 @@
+"""A flow: named blocks with a start block, checked when it is built."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from testbed.errors import FlowError
+from testbed.flows.blocks import (
+    MAX_CALLBACK_DELAY_S,
+    Block,
+    CreateCallback,
+    GetCustomerInput,
+    PlayPrompt,
+)
+
+__all__ = ["Flow"]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A flow: ``blocks`` by id, run from ``start``.
+
+    Build one with ``Flow.of(name, blocks)``; it checks that every transition
+    names a block of the flow and that parameters are in range, and raises
+    FlowError naming the flow, the block and the bad value.
+    """
+
+    name: str
+    start: str
+    blocks: Mapping[str, Block]
+
+    @classmethod
+    def of(cls, name: str, blocks: Iterable[Block], start: str | None = None) -> Flow:
+        by_id: dict[str, Block] = {}
+        for block in blocks:
+            if block.id in by_id:
+                raise FlowError(f"flow {name!r}: two blocks have the id {block.id!r}")
+            by_id[block.id] = block
+        if not by_id:
+            raise FlowError(f"flow {name!r} has no blocks")
+        first = start if start is not None else next(iter(by_id))
+        flow = cls(name, first, MappingProxyType(by_id))
+        flow.check()
+        return flow
+
+    def check(self) -> None:
+        """Raise FlowError if a transition or parameter is broken."""
+        if self.start not in self.blocks:
+            raise FlowError(f"flow {self.name!r}: start block {self.start!r} does not exist")
+        for block in self.blocks.values():
+            where = f"flow {self.name!r}: block {block.id!r} ({type(block).__name__})"
+            for target in block.targets():
+                if target not in self.blocks:
+                    raise FlowError(f"{where} goes to {target!r}, which does not exist")
+            if isinstance(block, PlayPrompt | GetCustomerInput):
+                _check_seconds(where, "duration_s", block.duration_s)
+            if isinstance(block, GetCustomerInput):
+                _check_seconds(where, "timeout_s", block.timeout_s)
+            if isinstance(block, CreateCallback):
+                _check_seconds(where, "initial_delay_s", block.initial_delay_s,
+                               MAX_CALLBACK_DELAY_S)
+                _check_seconds(where, "retry_interval_s", block.retry_interval_s)
+                if block.max_retries < 0:
+                    raise FlowError(f"{where}: max_retries must be >= 0, "
+                                    f"got {block.max_retries!r}")
+
+
+def _check_seconds(where: str, name: str, value: float, maximum: float = math.inf) -> None:
+    if not (0 <= value <= maximum):
+        limit = "" if maximum == math.inf else f" and <= {maximum:g}"
+        raise FlowError(f"{where}: {name} must be >= 0{limit}, got {value!r}")

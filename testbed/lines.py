@@ -1,0 +1,107 @@
+"""Lines: how endpoints and the switchboard exchange messages.
+
+A line has two ends.  ``send`` on one end delivers the message to the other,
+in order, on a later turn of the event loop (never re-entrantly).  An end
+either hands each message to a handler (``on_receive``), which costs no task,
+or keeps it for ``await receive()``.
+
+The in-process line passes message objects by reference; the WebSocket line
+(network edge) speaks the same messages as JSON and shares this interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from testbed.errors import StateError
+from testbed.messages import Message
+
+__all__ = ["Line", "LineEnd", "line_pair"]
+
+Handler = Callable[[Message], object]
+
+
+class Line(Protocol):
+    """What an endpoint or the switchboard needs of its end of a line."""
+
+    def send(self, message: Message) -> None: ...
+    def on_receive(self, handler: Handler | None) -> None: ...
+    async def receive(self) -> Message: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+
+
+class LineEnd:
+    """One end of an in-process line."""
+
+    __slots__ = ("_closed", "_handler", "_inbox", "_loop", "_peer", "_waiter", "name")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
+        self._loop = loop
+        self.name = name
+        self._peer: LineEnd | None = None
+        self._handler: Handler | None = None
+        self._inbox: deque[Message] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<LineEnd {self.name}{' closed' if self._closed else ''}>"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def send(self, message: Message) -> None:
+        """Deliver ``message`` to the other end (on a later turn of the loop)."""
+        peer = self._peer
+        if self._closed or peer is None or peer._closed:
+            raise StateError(f"line {self.name!r} is closed; cannot send {message.type}")
+        handler = peer._handler
+        if handler is not None:
+            self._loop.call_soon(handler, message)
+        else:
+            peer._inbox.append(message)
+            waiter = peer._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    def on_receive(self, handler: Handler | None) -> None:
+        """Hand every message to ``handler`` (None: keep them for ``receive``)."""
+        self._handler = handler
+        if handler is not None:
+            while self._inbox:
+                self._loop.call_soon(handler, self._inbox.popleft())
+
+    async def receive(self) -> Message:
+        """The next message from the other end."""
+        if self._handler is not None:
+            raise StateError(f"line {self.name!r} hands its messages to a handler")
+        while not self._inbox:
+            if self._closed:
+                raise StateError(f"line {self.name!r} is closed")
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._inbox.popleft()
+
+    def close(self) -> None:
+        """Close both ends; pending ``receive`` calls raise StateError."""
+        for end in (self, self._peer):
+            if end is not None and not end._closed:
+                end._closed = True
+                if end._waiter is not None and not end._waiter.done():
+                    end._waiter.set_result(None)
+
+
+def line_pair(loop: asyncio.AbstractEventLoop, name: str) -> tuple[LineEnd, LineEnd]:
+    """A new in-process line: (endpoint end, switchboard end)."""
+    endpoint, switchboard = LineEnd(loop, f"{name}/endpoint"), LineEnd(loop, f"{name}/switchboard")
+    endpoint._peer, switchboard._peer = switchboard, endpoint
+    return endpoint, switchboard

@@ -1,0 +1,306 @@
+"""Messages between endpoints (callers, agents) and the switchboard.
+
+Messages are frozen, slotted dataclasses with a ``type`` tag.  In-process
+lines pass them by reference; the JSON codec (``encode`` / ``decode``) is
+used only at the network edge, where ``decode`` validates every field and
+the size of the text and raises ProtocolError naming what is wrong.
+
+Wire form: one JSON object per message, ``{"v": 1, "type": "dial", ...}``
+with the dataclass fields as keys.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, ClassVar
+
+from testbed.errors import ProtocolError
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "PROTOCOL_VERSION",
+    "Accept",
+    "AgentStatus",
+    "Answer",
+    "CallStarted",
+    "Connected",
+    "Dial",
+    "Disconnected",
+    "EndAfterContactWork",
+    "Error",
+    "Hangup",
+    "Message",
+    "Offered",
+    "Prompt",
+    "Queued",
+    "Reject",
+    "Ringing",
+    "SendDigits",
+    "SetStatus",
+    "decode",
+    "encode",
+]
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Base of all messages; ``type`` is the wire tag of the concrete class."""
+
+    type: ClassVar[str] = ""
+
+
+# -- endpoint -> switchboard ----------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Dial(Message):
+    """A caller dials ``to``; the switchboard answers with CallStarted."""
+
+    type: ClassVar[str] = "dial"
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendDigits(Message):
+    """A caller presses DTMF digits on a contact."""
+
+    type: ClassVar[str] = "send_digits"
+    contact_id: str
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer(Message):
+    """A caller answers a ringing contact (a callback dial-out)."""
+
+    type: ClassVar[str] = "answer"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup(Message):
+    """A caller or agent hangs up a contact."""
+
+    type: ClassVar[str] = "hangup"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetStatus(Message):
+    """An agent sets their status: "Available" or "Offline"."""
+
+    type: ClassVar[str] = "set_status"
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accept(Message):
+    """An agent accepts the contact offered to them."""
+
+    type: ClassVar[str] = "accept"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject(Message):
+    """An agent rejects the contact offered to them."""
+
+    type: ClassVar[str] = "reject"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndAfterContactWork(Message):
+    """An agent ends after-contact work and becomes available again."""
+
+    type: ClassVar[str] = "end_after_contact_work"
+    contact_id: str
+
+
+# -- switchboard -> endpoint ------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CallStarted(Message):
+    """The switchboard took a Dial: ``contact_id`` names the new contact."""
+
+    type: ClassVar[str] = "call_started"
+    contact_id: str
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt(Message):
+    """A prompt starts playing to this participant for ``duration_s`` seconds.
+
+    ``collects_input`` is true while the flow listens for digits.
+    """
+
+    type: ClassVar[str] = "prompt"
+    contact_id: str
+    text: str
+    duration_s: float
+    collects_input: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Queued(Message):
+    """The contact waits in ``queue``."""
+
+    type: ClassVar[str] = "queued"
+    contact_id: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ringing(Message):
+    """An outbound call (a callback) rings this caller; reply with Answer."""
+
+    type: ClassVar[str] = "ringing"
+    contact_id: str
+    caller_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Offered(Message):
+    """A contact is offered to this agent; reply with Accept or Reject."""
+
+    type: ClassVar[str] = "offered"
+    contact_id: str
+    queue: str
+    initiation_method: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Connected(Message):
+    """Customer and agent are joined on the contact."""
+
+    type: ClassVar[str] = "connected"
+    contact_id: str
+    peer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected(Message):
+    """The contact ended for this participant, for ``reason``."""
+
+    type: ClassVar[str] = "disconnected"
+    contact_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStatus(Message):
+    """The agent's state changed (Available, Offline, Busy, AfterContactWork, Missed)."""
+
+    type: ClassVar[str] = "agent_status"
+    state: str
+    contact_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Error(Message):
+    """A message was refused; ``detail`` says why, ``field`` names the field if any."""
+
+    type: ClassVar[str] = "error"
+    code: str
+    detail: str
+    field: str | None = None
+    contact_id: str | None = None
+
+
+# -- codec ---------------------------------------------------------------
+_MESSAGE_TYPES: dict[str, type[Message]] = {
+    cls.type: cls
+    for cls in (Dial, SendDigits, Answer, Hangup, SetStatus, Accept, Reject,
+                EndAfterContactWork, CallStarted, Prompt, Queued, Ringing, Offered,
+                Connected, Disconnected, AgentStatus, Error)
+}
+
+
+def _field_specs(cls: type[Message]) -> tuple[tuple[str, tuple[type, ...], bool], ...]:
+    """(name, accepted JSON types, required) for each field of ``cls``."""
+    hints = typing.get_type_hints(cls)
+    specs = []
+    for f in fields(cls):
+        hint = hints[f.name]
+        args = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        accepted = tuple(a for a in args if a is not type(None))
+        if float in accepted:
+            accepted = (*accepted, int)
+        optional = type(None) in args
+        required = f.default is MISSING and f.default_factory is MISSING
+        specs.append((f.name, (*accepted, *((type(None),) if optional else ())), required))
+    return tuple(specs)
+
+
+_JSON_NAMES = {str: "a string", float: "a number", int: "a number", bool: "true or false",
+               type(None): "null"}
+_SPECS = {tag: _field_specs(cls) for tag, cls in _MESSAGE_TYPES.items()}
+
+
+def encode(message: Message) -> str:
+    """The wire JSON of ``message``."""
+    body: dict[str, Any] = {"v": PROTOCOL_VERSION, "type": message.type}
+    for name, _accepted, _required in _SPECS[message.type]:
+        body[name] = getattr(message, name)
+    return json.dumps(body, separators=(",", ":"), allow_nan=False)
+
+
+def decode(text: str | bytes) -> Message:
+    """Parse and validate one wire message; ProtocolError names what is wrong."""
+    if len(text) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(
+            f"message of {len(text)} bytes is over the limit of {MAX_MESSAGE_BYTES}")
+    try:
+        body = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ProtocolError(f"a message must be a JSON object, got {type(body).__name__}")
+    version = body.get("v", PROTOCOL_VERSION)
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"unsupported protocol version {version!r} (this switchboard speaks "
+            f"{PROTOCOL_VERSION})", field="v")
+    tag = body.get("type")
+    cls = _MESSAGE_TYPES.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise ProtocolError(
+            f"unknown message type {tag!r}; known: {', '.join(sorted(_MESSAGE_TYPES))}",
+            field="type")
+    specs = _SPECS[cls.type]
+    known = {name for name, _a, _r in specs} | {"v", "type"}
+    extra = sorted(set(body) - known)
+    if extra:
+        raise ProtocolError(f"{cls.type}: unknown field {extra[0]!r}", field=extra[0])
+    values: dict[str, Any] = {}
+    for name, accepted, required in specs:
+        if name not in body:
+            if required:
+                raise ProtocolError(f"{cls.type}: missing field {name!r}", field=name)
+            continue
+        value = body[name]
+        if isinstance(value, bool) and bool not in accepted:
+            accepted_ok = False
+        else:
+            accepted_ok = isinstance(value, accepted)
+        if not accepted_ok:
+            names = " or ".join(dict.fromkeys(_JSON_NAMES[a] for a in accepted))
+            raise ProtocolError(
+                f"{cls.type}: field {name!r} must be {names}, got {value!r}", field=name)
+        if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            raise ProtocolError(
+                f"{cls.type}: field {name!r} is {len(value)} characters, over the limit "
+                f"of {MAX_TEXT_CHARS}", field=name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ProtocolError(f"{cls.type}: field {name!r} must be finite", field=name)
+        if float in accepted and type(value) is int:
+            value = float(value)
+        values[name] = value
+    return cls(**values)

@@ -1,0 +1,319 @@
+"""Contact records, event-sourced.
+
+Rules:
+
+* Every state change of a contact is appended to the log at the moment it
+  happens, as a small tuple ``(t, contact_id, kind, data)`` with ``t`` in
+  testbed seconds.  Nothing is ever rewritten.
+* A contact record is the fold of its events; records are folded on read, so
+  the hot path pays only for the append.
+* Subscribers (``service.on("event", handler)``, pyee) get each event live as a
+  ContactEvent; with no subscriber, no event object is built.
+* Records keep whole seconds (Connect's ``2022-04-08T11:35:00Z``); the event
+  log keeps milliseconds.
+
+Queue.Duration is DequeueTimestamp - EnqueueTimestamp, except for a callback
+contact, where it counts from InitiationTimestamp: the initial delay is time
+spent waiting for an agent (the seed: 99 s delay + 21 s in queue = 120 s).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from pyee import EventEmitter
+
+__all__ = [
+    "AgentInfo",
+    "ContactEvent",
+    "ContactRecord",
+    "DisconnectReason",
+    "EventKind",
+    "InitiationMethod",
+    "QueueInfo",
+    "RecordService",
+    "format_timestamp",
+    "records_to_json",
+]
+
+
+class InitiationMethod(StrEnum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+    CALLBACK = "CALLBACK"
+    TRANSFER = "TRANSFER"
+    API = "API"
+
+
+class DisconnectReason(StrEnum):
+    CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
+    AGENT_DISCONNECT = "AGENT_DISCONNECT"
+    CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
+    TELECOM_PROBLEM = "TELECOM_PROBLEM"
+    OTHER = "OTHER"
+
+
+class EventKind(StrEnum):
+    """What happened to a contact; ``data`` of each kind is noted beside it."""
+
+    INITIATED = "INITIATED"                    # (method, previous contact id | None, customer)
+    CONNECTED_TO_SYSTEM = "CONNECTED_TO_SYSTEM"  # None
+    SCHEDULED = "SCHEDULED"                    # (queue, delay_s): a callback waits its delay
+    ENQUEUED = "ENQUEUED"                      # queue name
+    OFFERED = "OFFERED"                        # agent username
+    MISSED = "MISSED"                          # agent username: the offer timed out
+    REJECTED = "REJECTED"                      # agent username
+    DEQUEUED = "DEQUEUED"                      # agent username who accepted, or None
+    CONNECTED_TO_AGENT = "CONNECTED_TO_AGENT"  # agent username
+    NEXT_CONTACT = "NEXT_CONTACT"              # id of the contact that follows this one
+    ATTRIBUTES = "ATTRIBUTES"                  # ((key, value), ...)
+    DISCONNECTED = "DISCONNECTED"              # DisconnectReason
+    ACW_STARTED = "ACW_STARTED"                # agent username
+    ACW_ENDED = "ACW_ENDED"                    # agent username
+
+
+class ContactEvent(NamedTuple):
+    """One entry of the event log: ``timestamp_s`` is testbed seconds since start."""
+
+    timestamp_s: float
+    contact_id: str
+    kind: EventKind
+    data: Any
+
+
+def _whole_seconds(start: datetime, t: float) -> datetime:
+    # Round to milliseconds first so that float noise (219.00000000000003)
+    # never moves a timestamp across a second.
+    return start + timedelta(seconds=round(t * 1000) // 1000)
+
+
+def format_timestamp(value: datetime | None) -> str | None:
+    """Connect's timestamp format, ``2022-04-08T11:35:00Z`` (None stays None)."""
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    name: str
+    enqueue_timestamp: datetime | None
+    dequeue_timestamp: datetime | None
+    duration_s: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInfo:
+    username: str
+    connected_to_agent_timestamp: datetime | None
+    after_contact_work_start_timestamp: datetime | None = None
+    after_contact_work_end_timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    """A contact record as Amazon Connect writes it (whole-second UTC timestamps)."""
+
+    contact_id: str
+    initiation_method: InitiationMethod
+    initiation_timestamp: datetime
+    connected_to_system_timestamp: datetime | None = None
+    queue: QueueInfo | None = None
+    agent: AgentInfo | None = None
+    disconnect_timestamp: datetime | None = None
+    disconnect_reason: DisconnectReason | None = None
+    previous_contact_id: str | None = None
+    next_contact_id: str | None = None
+    customer_endpoint: str | None = None
+    channel: str = "VOICE"
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """True once the contact has disconnected."""
+        return self.disconnect_timestamp is not None
+
+    def to_ctr(self) -> dict[str, Any]:
+        """The record in Connect's CTR shape (field names and timestamp format)."""
+        queue = self.queue
+        agent = self.agent
+        return {
+            "ContactId": self.contact_id,
+            "PreviousContactId": self.previous_contact_id,
+            "NextContactId": self.next_contact_id,
+            "Channel": self.channel,
+            "InitiationMethod": str(self.initiation_method),
+            "InitiationTimestamp": format_timestamp(self.initiation_timestamp),
+            "ConnectedToSystemTimestamp": format_timestamp(self.connected_to_system_timestamp),
+            "CustomerEndpoint": (None if self.customer_endpoint is None else
+                                 {"Type": "TELEPHONE_NUMBER", "Address": self.customer_endpoint}),
+            "Queue": None if queue is None else {
+                "Name": queue.name,
+                "EnqueueTimestamp": format_timestamp(queue.enqueue_timestamp),
+                "DequeueTimestamp": format_timestamp(queue.dequeue_timestamp),
+                "Duration": queue.duration_s,
+            },
+            "Agent": None if agent is None else {
+                "Username": agent.username,
+                "ConnectedToAgentTimestamp": format_timestamp(agent.connected_to_agent_timestamp),
+                "AfterContactWorkStartTimestamp":
+                    format_timestamp(agent.after_contact_work_start_timestamp),
+                "AfterContactWorkEndTimestamp":
+                    format_timestamp(agent.after_contact_work_end_timestamp),
+            },
+            "DisconnectTimestamp": format_timestamp(self.disconnect_timestamp),
+            "DisconnectReason": (None if self.disconnect_reason is None
+                                 else str(self.disconnect_reason)),
+            "Attributes": dict(self.attributes),
+        }
+
+
+def records_to_json(records: Iterable[ContactRecord], indent: int | None = 2) -> str:
+    """A JSON array of CTR-shaped objects."""
+    return json.dumps([r.to_ctr() for r in records], indent=indent)
+
+
+class _Fold:
+    """Mutable accumulator for one contact's record while folding its events."""
+
+    __slots__ = ("acw_end", "acw_start", "agent", "attributes", "connected_agent",
+                 "connected_system", "contact_id", "customer", "dequeue", "disconnect",
+                 "enqueue", "initiated", "method", "next_id", "previous_id", "queue",
+                 "reason")
+
+    def __init__(self, contact_id: str) -> None:
+        self.contact_id = contact_id
+        self.method = InitiationMethod.INBOUND
+        self.initiated = 0.0
+        self.previous_id: str | None = None
+        self.customer: str | None = None
+        self.next_id: str | None = None
+        self.connected_system: float | None = None
+        self.queue: str | None = None
+        self.enqueue: float | None = None
+        self.dequeue: float | None = None
+        self.agent: str | None = None
+        self.connected_agent: float | None = None
+        self.disconnect: float | None = None
+        self.reason: DisconnectReason | None = None
+        self.acw_start: float | None = None
+        self.acw_end: float | None = None
+        self.attributes: dict[str, str] = {}
+
+    def apply(self, t: float, kind: str, data: Any) -> None:
+        if kind == EventKind.INITIATED:
+            self.initiated = t
+            self.method, self.previous_id, self.customer = data
+        elif kind == EventKind.CONNECTED_TO_SYSTEM:
+            self.connected_system = t
+        elif kind == EventKind.SCHEDULED:
+            self.queue = data[0]
+        elif kind == EventKind.ENQUEUED:
+            self.queue, self.enqueue, self.dequeue = data, t, None
+        elif kind == EventKind.DEQUEUED:
+            self.dequeue = t
+            if data is not None:
+                self.agent = data
+        elif kind == EventKind.CONNECTED_TO_AGENT:
+            self.agent, self.connected_agent = data, t
+        elif kind == EventKind.NEXT_CONTACT:
+            self.next_id = data
+        elif kind == EventKind.ATTRIBUTES:
+            self.attributes.update(data)
+        elif kind == EventKind.DISCONNECTED:
+            self.disconnect, self.reason = t, DisconnectReason(data)
+        elif kind == EventKind.ACW_STARTED:
+            self.acw_start = t
+        elif kind == EventKind.ACW_ENDED:
+            self.acw_end = t
+
+    def record(self, start: datetime) -> ContactRecord:
+        def ts(t: float | None) -> datetime | None:
+            return None if t is None else _whole_seconds(start, t)
+
+        initiation = _whole_seconds(start, self.initiated)
+        queue = None
+        if self.queue is not None:
+            enqueue, dequeue = ts(self.enqueue), ts(self.dequeue)
+            waiting_from = initiation if self.method == InitiationMethod.CALLBACK else enqueue
+            duration = (None if dequeue is None or waiting_from is None
+                        else int((dequeue - waiting_from).total_seconds()))
+            queue = QueueInfo(self.queue, enqueue, dequeue, duration)
+        agent = None
+        if self.agent is not None:
+            agent = AgentInfo(self.agent, ts(self.connected_agent), ts(self.acw_start),
+                              ts(self.acw_end))
+        return ContactRecord(
+            contact_id=self.contact_id,
+            initiation_method=InitiationMethod(self.method),
+            initiation_timestamp=initiation,
+            connected_to_system_timestamp=ts(self.connected_system),
+            queue=queue,
+            agent=agent,
+            disconnect_timestamp=ts(self.disconnect),
+            disconnect_reason=self.reason,
+            previous_contact_id=self.previous_id,
+            next_contact_id=self.next_id,
+            customer_endpoint=self.customer,
+            attributes=self.attributes,
+        )
+
+
+class RecordService(EventEmitter):
+    """The event log of every contact, its subscribers, and the records folded from it.
+
+    ``append`` is called by the switchboard at the moment a change happens.
+    Subscribe with ``service.on("event", handler)``; the handler gets a
+    ContactEvent synchronously, inside the change that caused it.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__()
+        self.start = start
+        self.log: list[tuple[float, str, EventKind, Any]] = []
+        self._live = False
+        self.on("new_listener", self._on_new_listener)
+
+    def _on_new_listener(self, event: str, _listener: object) -> None:
+        if event == "event":
+            self._live = True
+
+    def append(self, t: float, contact_id: str, kind: EventKind, data: Any = None) -> None:
+        """Log that ``kind`` happened to ``contact_id`` at testbed time ``t``."""
+        entry = (t, contact_id, kind, data)
+        self.log.append(entry)
+        if self._live:
+            self.emit("event", ContactEvent(*entry))
+
+    def events(self, contact_id: str | None = None) -> list[ContactEvent]:
+        """The event log (of one contact, or all), in the order it happened."""
+        return [ContactEvent(*e) for e in self.log if contact_id is None or e[1] == contact_id]
+
+    def wall(self, t: float) -> datetime:
+        """The aware UTC datetime of testbed time ``t`` (milliseconds kept)."""
+        return self.start + timedelta(milliseconds=round(t * 1000))
+
+    def records(self) -> list[ContactRecord]:
+        """Every contact's record as of now, in initiation order."""
+        folds: dict[str, _Fold] = {}
+        for t, contact_id, kind, data in self.log:
+            fold = folds.get(contact_id)
+            if fold is None:
+                fold = folds[contact_id] = _Fold(contact_id)
+            fold.apply(t, kind, data)
+        return [f.record(self.start) for f in folds.values()]
+
+    def record(self, contact_id: str) -> ContactRecord:
+        """One contact's record as of now; KeyError if the id is unknown."""
+        fold = _Fold(contact_id)
+        seen = False
+        for t, cid, kind, data in self.log:
+            if cid == contact_id:
+                fold.apply(t, kind, data)
+                seen = True
+        if not seen:
+            raise KeyError(contact_id)
+        return fold.record(self.start)

@@ -1,0 +1,524 @@
+"""The switchboard: takes calls, runs flows, queues contacts and offers them to agents.
+
+Endpoints reach it only through lines.  Each message from a line is checked
+against the sender's own contacts and the contact's state; a message that
+does not fit gets an Error back and changes nothing.  Every change is
+appended to the record service at the instant it happens.
+
+Connecting a contact to an agent: the agent accepts (the contact leaves the
+queue), the agent-whisper flow plays to the agent; for a callback the
+customer is then dialled, and on answer (ConnectedToSystem) the queue's
+outbound-whisper flow plays to the customer; for an inbound contact the
+customer-whisper flow plays.  Then both are joined (ConnectedToAgent).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from testbed.agents import Agent, AgentPool, AgentState, RoutingProfile
+from testbed.clock import Clock
+from testbed.contacts import Contact, ContactState, Phone
+from testbed.errors import ConfigError, StateError
+from testbed.flows import CreateCallback, EventHook, Flow, FlowRun, Participant
+from testbed.lines import LineEnd, line_pair
+from testbed.messages import (
+    Accept,
+    AgentStatus,
+    Answer,
+    CallStarted,
+    Connected,
+    Dial,
+    Disconnected,
+    EndAfterContactWork,
+    Error,
+    Hangup,
+    Message,
+    Offered,
+    Prompt,
+    Queued,
+    Reject,
+    Ringing,
+    SendDigits,
+    SetStatus,
+)
+from testbed.queues import Queue
+from testbed.records import DisconnectReason, EventKind, InitiationMethod, RecordService
+
+__all__ = ["Switchboard"]
+
+DEFAULT_OFFER_TIMEOUT_S = 20.0
+WHISPER_CAP_S = 120.0
+
+_E = EventKind
+_CUSTOMER_DISCONNECT = DisconnectReason.CUSTOMER_DISCONNECT
+_AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
+_FLOW_DISCONNECT = DisconnectReason.CONTACT_FLOW_DISCONNECT
+
+
+class Switchboard:
+    """The contact centre's core.  Build one through ``Testbed``."""
+
+    def __init__(self, clock: Clock, records: RecordService, seed: int = 0,
+                 offer_timeout_s: float = DEFAULT_OFFER_TIMEOUT_S) -> None:
+        self.clock = clock
+        self.records = records
+        self.offer_timeout_s = offer_timeout_s
+        self._rng = random.Random(seed)
+        self._seq = 0
+        self._loop = clock.loop
+        self.flows: dict[str, Flow] = {}
+        self.queues: dict[str, Queue] = {}
+        self.numbers: dict[str, str] = {}
+        self.phones: dict[str, Phone] = {}
+        self.agents: dict[str, Agent] = {}
+        self.pool = AgentPool()
+
+    # -- configuration ----------------------------------------------------
+    def add_flow(self, flow: Flow) -> None:
+        self.flows[flow.name] = flow
+
+    def add_queue(self, name: str, outbound_whisper_flow: str | None = None) -> Queue:
+        if name in self.queues:
+            raise ConfigError(f"queue {name!r} exists already")
+        queue = self.queues[name] = Queue(name, outbound_whisper_flow)
+        return queue
+
+    def add_number(self, number: str, flow: str) -> None:
+        """Calls to ``number`` run ``flow`` (the inbound flow)."""
+        if flow not in self.flows:
+            raise ConfigError(f"number {number!r}: no flow named {flow!r}; "
+                              f"known flows: {', '.join(sorted(self.flows)) or 'none'}")
+        self.numbers[number] = flow
+
+    def connect_phone(self, number: str) -> LineEnd:
+        """A new caller line for phone ``number``; returns the caller's end."""
+        if number in self.phones:
+            raise ConfigError(f"phone number {number!r} is connected already")
+        endpoint, end = line_pair(self._loop, f"phone {number}")
+        phone = self.phones[number] = Phone(number, end)
+        end.on_receive(lambda message: self._from_phone(phone, message))
+        return endpoint
+
+    def connect_agent(self, username: str, queues: RoutingProfile,
+                      acw_timeout_s: float = 0.0) -> LineEnd:
+        """A new agent line for ``username`` (Offline until they set Available)."""
+        if username in self.agents:
+            raise ConfigError(f"agent {username!r} is connected already")
+        unknown = [q for q in queues.priorities if q not in self.queues]
+        if unknown:
+            raise ConfigError(f"agent {username!r}: no queue named {unknown[0]!r}; "
+                              f"known queues: {', '.join(sorted(self.queues)) or 'none'}")
+        if acw_timeout_s < 0:
+            raise ConfigError(f"agent {username!r}: acw_timeout_s must be >= 0, "
+                              f"got {acw_timeout_s!r}")
+        endpoint, end = line_pair(self._loop, f"agent {username}")
+        agent = self.agents[username] = Agent(username, end, queues, acw_timeout_s)
+        end.on_receive(lambda message: self._from_agent(agent, message))
+        return endpoint
+
+    # -- helpers ----------------------------------------------------------
+    def _now(self) -> float:
+        return self._loop._now - self.clock.epoch
+
+    def _log(self, contact: Contact, kind: EventKind, data: Any = None) -> None:
+        self.records.append(self._loop._now - self.clock.epoch, contact.id, kind, data)
+
+    def _new_contact(self, method: InitiationMethod, phone: Phone,
+                     previous: Contact | None = None) -> Contact:
+        self._seq += 1
+        contact_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        contact = Contact(contact_id, self._seq, method, phone)
+        phone.contacts[contact_id] = contact
+        self._log(contact, _E.INITIATED,
+                  (method, None if previous is None else previous.id, phone.number))
+        return contact
+
+    def call_later(self, delay_s: float, callback: Callable[..., object],
+                   *args: Any) -> Any:
+        return self._loop.call_at(self._loop._now + delay_s, callback, *args)
+
+    def _refuse(self, line: LineEnd, code: str, detail: str,
+                contact_id: str | None = None) -> None:
+        field = "contact_id" if contact_id is not None else None
+        line.send(Error(code, detail, field, contact_id))
+
+    # -- caller messages ----------------------------------------------------
+    def _from_phone(self, phone: Phone, message: Message) -> None:
+        if type(message) is Dial:
+            self._dial(phone, message.to)
+            return
+        contact_id = getattr(message, "contact_id", None)
+        contact = phone.contacts.get(contact_id) if isinstance(contact_id, str) else None
+        if contact is None:
+            if contact_id is None:
+                self._refuse(phone.line, "unexpected_message",
+                             f"a caller cannot send {message.type!r}")
+            else:
+                self._refuse(phone.line, "unknown_contact",
+                             f"contact {contact_id!r} is not a live contact of phone "
+                             f"{phone.number!r}", contact_id)
+            return
+        try:
+            if type(message) is SendDigits:
+                self._digits(contact, message.digits)
+            elif type(message) is Answer:
+                self._answer(contact)
+            elif type(message) is Hangup:
+                if not contact.customer_on_line and contact.state is not ContactState.RINGING:
+                    raise StateError(f"contact {contact.id!r} is not connected to you yet")
+                self._end(contact, _CUSTOMER_DISCONNECT)
+            else:
+                raise StateError(f"a caller cannot send {message.type!r}")
+        except StateError as exc:
+            self._refuse(phone.line, "bad_state", str(exc), contact.id)
+
+    def _dial(self, phone: Phone, to: str) -> None:
+        flow_name = self.numbers.get(to)
+        if flow_name is None:
+            self._refuse(phone.line, "unknown_number",
+                         f"number {to!r} is not in service; known numbers: "
+                         f"{', '.join(sorted(self.numbers)) or 'none'}")
+            return
+        contact = self._new_contact(InitiationMethod.INBOUND, phone)
+        self._log(contact, _E.CONNECTED_TO_SYSTEM)
+        phone.line.send(CallStarted(contact.id, to))
+        self._run_flow(contact, self.flows[flow_name], Participant.CUSTOMER)
+
+    def _digits(self, contact: Contact, digits: str) -> None:
+        run = contact.run
+        if run is None or not run.digits(digits):
+            raise StateError(f"contact {contact.id!r} is not collecting input now")
+
+    def _answer(self, contact: Contact) -> None:
+        if contact.state is not ContactState.RINGING:
+            raise StateError(f"contact {contact.id!r} is not ringing")
+        contact.state = ContactState.CONNECTING
+        contact.customer_on_line = True
+        self._log(contact, _E.CONNECTED_TO_SYSTEM)
+        queue = self.queues[contact.queue_name or ""]
+        self._whisper(contact, queue.outbound_whisper_flow, Participant.CUSTOMER)
+
+    # -- agent messages -----------------------------------------------------
+    def _from_agent(self, agent: Agent, message: Message) -> None:
+        try:
+            kind = type(message)
+            if kind is SetStatus:
+                self._set_status(agent, message.status)
+                return
+            contact_id = getattr(message, "contact_id", None)
+            if contact_id is None:
+                raise StateError(f"an agent cannot send {message.type!r}")
+            if kind is Accept:
+                self._accept(agent, self._offered(agent, contact_id))
+            elif kind is Reject:
+                self._reject(agent, self._offered(agent, contact_id))
+            elif kind is Hangup:
+                contact = self._own(agent, contact_id)
+                if contact.state is ContactState.ENDED:
+                    raise StateError(f"contact {contact_id!r} has ended already")
+                self._end(contact, _AGENT_DISCONNECT)
+            elif kind is EndAfterContactWork:
+                contact = self._own(agent, contact_id)
+                if agent.state is not AgentState.AFTER_CONTACT_WORK:
+                    raise StateError(f"agent {agent.username!r} is not in after-contact work")
+                self._end_acw(agent, contact)
+            else:
+                raise StateError(f"an agent cannot send {message.type!r}")
+        except StateError as exc:
+            self._refuse(agent.line, "bad_state", str(exc),
+                         getattr(message, "contact_id", None))
+
+    def _offered(self, agent: Agent, contact_id: str) -> Contact:
+        contact = agent.offer
+        if contact is None or contact.id != contact_id:
+            raise StateError(f"contact {contact_id!r} is not offered to agent "
+                             f"{agent.username!r}")
+        return contact
+
+    def _own(self, agent: Agent, contact_id: str) -> Contact:
+        contact = agent.contact
+        if contact is None or contact.id != contact_id:
+            raise StateError(f"contact {contact_id!r} is not a contact of agent "
+                             f"{agent.username!r}")
+        return contact
+
+    def _set_status(self, agent: Agent, status: str) -> None:
+        if status == AgentState.AVAILABLE:
+            if agent.contact is not None:
+                raise StateError(f"agent {agent.username!r} is on contact "
+                                 f"{agent.contact.id!r}; end it first")
+            if agent.state is not AgentState.AVAILABLE:
+                self._make_available(agent)
+        elif status == AgentState.OFFLINE:
+            if agent.contact is not None or agent.offer is not None:
+                raise StateError(f"agent {agent.username!r} has a contact; "
+                                 f"finish it before going Offline")
+            self.pool.discard(agent)
+            self._agent_state(agent, AgentState.OFFLINE)
+        else:
+            raise StateError(f"unknown status {status!r}; an agent can set "
+                             f"'Available' or 'Offline'")
+
+    def _agent_state(self, agent: Agent, state: AgentState,
+                     contact: Contact | None = None) -> None:
+        agent.state = state
+        agent.line.send(AgentStatus(state, None if contact is None else contact.id))
+
+    def _make_available(self, agent: Agent) -> None:
+        agent.available_since = self._now()
+        self._agent_state(agent, AgentState.AVAILABLE)
+        self.pool.add(agent)
+        self._route_agent(agent)
+
+    # -- flows (the FlowHost side) -------------------------------------------
+    def _run_flow(self, contact: Contact, flow: Flow, participant: Participant) -> None:
+        run = FlowRun(self, flow, contact, participant)
+        contact.run = run
+        run.start()
+
+    def play_prompt(self, run: FlowRun, text: str, duration_s: float,
+                    collects_input: bool) -> None:
+        contact = run.contact
+        if run.participant is Participant.AGENT:
+            agent = contact.agent
+            if agent is not None:
+                agent.line.send(Prompt(contact.id, text, duration_s, collects_input))
+        elif contact.customer_on_line:
+            contact.phone.line.send(Prompt(contact.id, text, duration_s, collects_input))
+
+    def set_attributes(self, contact: Contact, attributes: dict[str, str]) -> None:
+        contact.attributes.update(attributes)
+        self._log(contact, _E.ATTRIBUTES, tuple(attributes.items()))
+
+    def set_working_queue(self, contact: Contact, queue: str) -> str | None:
+        if queue not in self.queues:
+            return "NoMatchingError"
+        contact.queue_name = queue
+        return None
+
+    def transfer_to_queue(self, contact: Contact) -> str | None:
+        queue = self.queues.get(contact.queue_name or "")
+        if queue is None:
+            return "NoMatchingError"
+        self._enqueue(contact, queue)
+        return None
+
+    def set_event_hook(self, contact: Contact, hook: str, flow: str) -> str | None:
+        if flow not in self.flows:
+            return "NoMatchingError"
+        contact.hooks[hook] = flow
+        return None
+
+    def create_callback(self, contact: Contact, block: CreateCallback) -> str | None:
+        queue = self.queues.get(block.queue or contact.queue_name or "")
+        if queue is None:
+            return "NoMatchingError"
+        callback = self._new_contact(InitiationMethod.CALLBACK, contact.phone, contact)
+        callback.hooks = dict(contact.hooks)
+        callback.attributes = dict(contact.attributes)
+        callback.callback = block
+        callback.queue_name = queue.name
+        self._log(contact, _E.NEXT_CONTACT, callback.id)
+        callback.state = ContactState.SCHEDULED
+        self._log(callback, _E.SCHEDULED, (queue.name, block.initial_delay_s))
+        if block.initial_delay_s > 0:
+            callback.timer = self.call_later(block.initial_delay_s, self._delay_over,
+                                             callback, queue)
+        else:
+            self._enqueue(callback, queue)
+        return None
+
+    def _delay_over(self, contact: Contact, queue: Queue) -> None:
+        contact.timer = None
+        self._enqueue(contact, queue)
+
+    def disconnect_from_flow(self, contact: Contact) -> None:
+        contact.run = None
+        self._end(contact, _FLOW_DISCONNECT)
+
+    def flow_ended(self, run: FlowRun) -> None:
+        contact: Contact = run.contact
+        if contact.run is run:
+            contact.run = None
+        state = contact.state
+        if state is ContactState.QUEUED:
+            if run.participant is Participant.CUSTOMER:
+                queue_flow = contact.hooks.get(EventHook.CUSTOMER_QUEUE)
+                # The customer-queue flow loops while the contact waits; if it
+                # ends, the caller keeps waiting in silence.
+                if queue_flow is not None and run.flow.name != queue_flow:
+                    self._run_flow(contact, self.flows[queue_flow], Participant.CUSTOMER)
+        elif state is ContactState.IN_FLOW:
+            self._end(contact, _FLOW_DISCONNECT)
+        elif state is ContactState.CONNECTING:
+            self._whisper_done(contact, run.participant)
+
+    def flow_failed(self, run: FlowRun, problem: str) -> None:
+        contact: Contact = run.contact
+        if contact.run is run:
+            contact.run = None
+        self._end(contact, _FLOW_DISCONNECT)
+
+    # -- queueing and routing -------------------------------------------------
+    def _enqueue(self, contact: Contact, queue: Queue) -> None:
+        contact.state = ContactState.QUEUED
+        contact.queue = queue
+        contact.queue_name = queue.name
+        contact.enqueued_at = self._now()
+        queue.add(contact)
+        self._log(contact, _E.ENQUEUED, queue.name)
+        if contact.customer_on_line:
+            contact.phone.line.send(Queued(contact.id, queue.name))
+        self._route_queue(queue)
+
+    def _route_queue(self, queue: Queue) -> None:
+        while True:
+            contact = queue.next_unoffered()
+            if contact is None:
+                return
+            agent = self.pool.longest_idle(queue.name)
+            if agent is None:
+                return
+            self._offer(contact, agent)
+
+    def _route_agent(self, agent: Agent) -> None:
+        best: Contact | None = None
+        best_key: tuple[int, float, int] | None = None
+        for name, priority in agent.profile.priorities.items():
+            contact = self.queues[name].next_unoffered()
+            if contact is not None:
+                key = (priority, contact.enqueued_at, contact.seq)
+                if best_key is None or key < best_key:
+                    best, best_key = contact, key
+        if best is not None:
+            self._offer(best, agent)
+
+    def _offer(self, contact: Contact, agent: Agent) -> None:
+        self.pool.discard(agent)
+        agent.offer = contact
+        contact.offered_to = agent
+        self._log(contact, _E.OFFERED, agent.username)
+        contact.timer = self.call_later(self.offer_timeout_s, self._offer_timed_out,
+                                        contact, agent)
+        agent.line.send(Offered(contact.id, contact.queue_name or "", contact.method,
+                                self.offer_timeout_s))
+
+    def _withdraw_offer(self, contact: Contact) -> Agent | None:
+        agent = contact.offered_to
+        if agent is not None:
+            contact.offered_to = None
+            agent.offer = None
+            contact.cancel_timer()
+        return agent
+
+    def _offer_timed_out(self, contact: Contact, agent: Agent) -> None:
+        contact.timer = None
+        self._withdraw_offer(contact)
+        self._log(contact, _E.MISSED, agent.username)
+        self._agent_state(agent, AgentState.MISSED, contact)
+        if contact.queue is not None:
+            self._route_queue(contact.queue)
+
+    def _reject(self, agent: Agent, contact: Contact) -> None:
+        self._withdraw_offer(contact)
+        self._log(contact, _E.REJECTED, agent.username)
+        self._make_available(agent)
+        if contact.queue is not None:
+            self._route_queue(contact.queue)
+
+    def _accept(self, agent: Agent, contact: Contact) -> None:
+        self._withdraw_offer(contact)
+        self._leave_queue(contact, agent.username)
+        contact.stop_flow()
+        contact.state = ContactState.CONNECTING
+        contact.agent = agent
+        agent.contact = contact
+        self._agent_state(agent, AgentState.BUSY, contact)
+        self._whisper(contact, contact.hooks.get(EventHook.AGENT_WHISPER), Participant.AGENT)
+
+    def _leave_queue(self, contact: Contact, agent: str | None) -> None:
+        queue = contact.queue
+        if queue is not None:
+            queue.remove(contact)
+            contact.queue = None
+            self._log(contact, _E.DEQUEUED, agent)
+
+    # -- joining customer and agent ---------------------------------------------
+    def _whisper(self, contact: Contact, flow_name: str | None, participant: Participant) -> None:
+        flow = self.flows.get(flow_name) if flow_name is not None else None
+        if flow is None:
+            self._whisper_done(contact, participant)
+            return
+        run = contact.run = FlowRun(self, flow, contact, participant)
+        # Whispers are capped; a whisper that ends sooner cancels the cap.
+        contact.timer = self.call_later(WHISPER_CAP_S, self._whisper_capped, contact, participant)
+        run.start()
+
+    def _whisper_capped(self, contact: Contact, participant: Participant) -> None:
+        contact.timer = None
+        contact.stop_flow()
+        self._whisper_done(contact, participant)
+
+    def _whisper_done(self, contact: Contact, participant: Participant) -> None:
+        contact.cancel_timer()
+        contact.run = None
+        if contact.state is not ContactState.CONNECTING:
+            return
+        if participant is Participant.AGENT:
+            if contact.method is InitiationMethod.CALLBACK:
+                contact.state = ContactState.RINGING
+                contact.phone.line.send(Ringing(contact.id, contact.queue_name or ""))
+                return
+            self._whisper(contact, contact.hooks.get(EventHook.CUSTOMER_WHISPER),
+                          Participant.CUSTOMER)
+            return
+        agent = contact.agent
+        assert agent is not None
+        contact.state = ContactState.CONNECTED
+        self._log(contact, _E.CONNECTED_TO_AGENT, agent.username)
+        agent.line.send(Connected(contact.id, contact.phone.number))
+        contact.phone.line.send(Connected(contact.id, agent.username))
+
+    # -- ending -------------------------------------------------------------------
+    def _end(self, contact: Contact, reason: DisconnectReason) -> None:
+        """End ``contact`` now for ``reason``; idempotent."""
+        if contact.state is ContactState.ENDED:
+            return
+        contact.stop_flow()
+        contact.cancel_timer()
+        offered = self._withdraw_offer(contact)
+        if offered is not None:
+            self._make_available(offered)
+        self._leave_queue(contact, None)
+        ringing = contact.state is ContactState.RINGING
+        contact.state = ContactState.ENDED
+        self._log(contact, _E.DISCONNECTED, reason)
+        del contact.phone.contacts[contact.id]
+        if contact.customer_on_line or ringing:
+            contact.phone.line.send(Disconnected(contact.id, reason))
+        agent = contact.agent
+        if agent is not None:
+            agent.line.send(Disconnected(contact.id, reason))
+            self._start_acw(agent, contact)
+
+    def _start_acw(self, agent: Agent, contact: Contact) -> None:
+        self._log(contact, _E.ACW_STARTED, agent.username)
+        self._agent_state(agent, AgentState.AFTER_CONTACT_WORK, contact)
+        if agent.acw_timeout_s > 0:
+            contact.timer = self.call_later(agent.acw_timeout_s, self._acw_timed_out,
+                                            agent, contact)
+
+    def _acw_timed_out(self, agent: Agent, contact: Contact) -> None:
+        contact.timer = None
+        if agent.contact is contact:
+            self._end_acw(agent, contact)
+
+    def _end_acw(self, agent: Agent, contact: Contact) -> None:
+        contact.cancel_timer()
+        self._log(contact, _E.ACW_ENDED, agent.username)
+        agent.contact = None
+        self._make_available(agent)
