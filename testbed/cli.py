@@ -1,0 +1,219 @@
+"""The ``testbed`` command line.
+
+    testbed demo queued-callback [--speed N | --real-time | --virtual] [--start ISO] [--json]
+
+Exit status: 0 on success, 1 when a run fails, 2 for usage errors (a bad
+flag value, an unknown demo), with a one-line message naming the bad value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+from testbed import __version__
+from testbed.centre import Testbed
+from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant, run
+from testbed.demos import DEMOS, Demo
+from testbed.errors import ConfigError, TestbedError
+from testbed.records import ContactEvent, ContactRecord, EventKind, format_timestamp
+
+__all__ = ["main"]
+
+DEFAULT_SPEED = 60.0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of testbed seconds per real second, got {text!r}"
+        ) from None
+    try:
+        return check_speed(value, "--speed")
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}") from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"must be an ISO-8601 instant such as {DEFAULT_START}, got {text!r}") from None
+
+
+def _demo(name: str) -> Demo:
+    demo = DEMOS.get(name)
+    if demo is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown demo {name!r}; demos: {', '.join(sorted(DEMOS))}")
+    return demo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="testbed",
+        description="A simulated cloud contact centre: mock callers and agents, a switchboard "
+                    "running queue and whisper flows, and contact records in real, "
+                    "accelerated or virtual time.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=_Parser)
+    demo_list = "\n".join(f"  {d.name:<18} {d.summary}" for d in DEMOS.values())
+    demo = commands.add_parser(
+        "demo",
+        help="play a built-in scenario with a live timeline, then show its contact records",
+        description="Play a built-in scenario. Each contact event is printed as it happens,\n"
+                    "with its testbed time; the run ends with the contact records as a table.",
+        epilog=f"demos:\n{demo_list}\n\nexamples:\n"
+               f"  testbed demo queued-callback              # about 10 s (speed 60)\n"
+               f"  testbed demo queued-callback --virtual --json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("demo", type=_demo, metavar="NAME",
+                      help=f"the scenario to play: {', '.join(sorted(DEMOS))}")
+    pace = demo.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=_speed, default=DEFAULT_SPEED, metavar="N",
+                      help="testbed seconds per real second (default: %(default)g, so a "
+                           "10-minute scenario plays in about 10 s)")
+    pace.add_argument("--real-time", dest="speed", action="store_const", const=REAL_TIME,
+                      help="play in real time (the same as --speed 1)")
+    pace.add_argument("--virtual", dest="speed", action="store_const", const=VIRTUAL,
+                      help="play as fast as possible; the records are the same")
+    demo.add_argument("--start", type=_instant, default=parse_instant(DEFAULT_START),
+                      metavar="ISO-8601",
+                      help=f"UTC instant of the scenario's first call (default: {DEFAULT_START})")
+    demo.add_argument("--seed", type=int, default=0,
+                      help="seed for contact ids (default: %(default)s)")
+    demo.add_argument("--json", action="store_true",
+                      help="print only the final contact records, as a JSON array of "
+                           "Connect-CTR-shaped objects")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return _run_demo(args)
+    except TestbedError as exc:
+        print(f"testbed: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("testbed: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+# -- demo -----------------------------------------------------------------------
+def _describe(event: ContactEvent) -> str:
+    kind, data = event.kind, event.data
+    if kind == EventKind.INITIATED:
+        method, previous, customer = data
+        after = f", after {previous[:8]}" if previous else ""
+        return f"{method} contact from {customer}{after}"
+    if kind == EventKind.SCHEDULED:
+        return f"callback scheduled for {data[0]} in {data[1]:g} s"
+    if kind in (EventKind.ENQUEUED,):
+        return f"in queue {data}"
+    if kind == EventKind.NEXT_CONTACT:
+        return f"followed by {data[:8]}"
+    if kind == EventKind.DEQUEUED:
+        return f"accepted by {data}" if data else "left the queue"
+    if data is None:
+        return ""
+    return str(data)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    demo: Demo = args.demo
+    console = Console(highlight=False)
+    quiet = args.json
+
+    async def play() -> list[ContactRecord]:
+        async with Testbed(start=args.start, speed=args.speed, seed=args.seed) as tb:
+            service = tb.record_service
+            assert service is not None
+            if not quiet:
+                pace = ("virtual time" if args.speed == VIRTUAL
+                        else "real time" if args.speed == REAL_TIME else f"speed ×{args.speed:g}")
+                console.print(f"[bold]{demo.name}[/bold] ({pace})", soft_wrap=True)
+
+                def show(event: ContactEvent) -> None:
+                    at = service.wall(event.timestamp_s).strftime("%H:%M:%S.%f")[:-3]
+                    console.print(f"  [cyan]{at}[/cyan]  {event.contact_id[:8]}  "
+                                  f"[bold]{event.kind:<20}[/bold] {_describe(event)}",
+                                  soft_wrap=True)
+
+                service.on("event", show)
+            demo.setup(tb)
+            await tb.run_until_idle()
+            return tb.records
+
+    records = run(play(), speed=args.speed)
+    if quiet:
+        print(json.dumps([r.to_ctr() for r in records], indent=2))
+    else:
+        console.print(_records_table(records))
+    return 0
+
+
+def _records_table(records: list[ContactRecord]) -> Table:
+    table = Table(title="Contact records", show_lines=False)
+    table.add_column("field", style="bold", no_wrap=True)
+    for i, _ in enumerate(records, 1):
+        table.add_column(f"record-{i}", overflow="fold")
+
+    def row(name: str, values: list[str | None]) -> None:
+        table.add_row(name, *[v if v is not None else "N/A" for v in values])
+
+    def short(contact_id: str | None) -> str | None:
+        if contact_id is None:
+            return None
+        index = next((i for i, r in enumerate(records, 1) if r.contact_id == contact_id), None)
+        return f"record-{index}" if index else contact_id
+
+    row("ContactId", [r.contact_id for r in records])
+    row("InitiationMethod", [str(r.initiation_method) for r in records])
+    row("InitiationTimestamp", [format_timestamp(r.initiation_timestamp) for r in records])
+    row("ConnectedToSystemTimestamp",
+        [format_timestamp(r.connected_to_system_timestamp) for r in records])
+    row("PreviousContactId", [short(r.previous_contact_id) for r in records])
+    row("NextContactId", [short(r.next_contact_id) for r in records])
+    row("Queue", [r.queue.name if r.queue else None for r in records])
+    row("EnqueueTimestamp",
+        [format_timestamp(r.queue.enqueue_timestamp) if r.queue else None for r in records])
+    row("DequeueTimestamp",
+        [format_timestamp(r.queue.dequeue_timestamp) if r.queue else None for r in records])
+    row("Queue Duration (s)",
+        [str(r.queue.duration_s) if r.queue and r.queue.duration_s is not None else None
+         for r in records])
+    row("Agent", [r.agent.username if r.agent else None for r in records])
+    row("ConnectedToAgentTimestamp",
+        [format_timestamp(r.agent.connected_to_agent_timestamp) if r.agent else None
+         for r in records])
+    row("DisconnectTimestamp", [format_timestamp(r.disconnect_timestamp) for r in records])
+    row("DisconnectReason",
+        [str(r.disconnect_reason) if r.disconnect_reason else None for r in records])
+    return table
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

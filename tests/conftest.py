@@ -1,0 +1,22 @@
+"""Shared set-up for the project's tests: the seed scenario's contact centre."""
+
+from __future__ import annotations
+
+from testbed import Testbed
+from testbed.demos import SERVICE_NUMBER, queued_callback_flows
+
+JOHN = "+15555550123"
+JANE = "+15555550124"
+
+
+def seed_centre(tb: Testbed) -> None:
+    """The seed's flows, queues and number, without any caller or agent."""
+    tb.add_flow(*queued_callback_flows())
+    tb.add_queue("InboundQueue")
+    tb.add_queue("CallbackQueue", outbound_whisper_flow="OutboundWhisper")
+    tb.add_number(SERVICE_NUMBER, "Inbound")
+
+
+def at(hms: str) -> str:
+    """A timestamp on the seed's day, in Connect's format."""
+    return f"2022-04-08T{hms}Z"
