@@ -1,0 +1,84 @@
+"""`testbed demo`: what a user sees on the terminal."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from testbed.cli import main
+
+from .conftest import at
+
+
+def test_demo_json_prints_only_the_seed_records(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "queued-callback", "--virtual", "--json"]) == 0
+    out = capsys.readouterr().out
+    records = json.loads(out)
+    assert [r["InitiationMethod"] for r in records] == ["INBOUND", "CALLBACK"]
+    assert records[0]["DisconnectTimestamp"] == at("11:37:00")
+    assert records[1]["Queue"]["EnqueueTimestamp"] == at("11:38:39")
+    assert records[1]["Queue"]["Duration"] == 120
+    assert records[1]["Agent"]["ConnectedToAgentTimestamp"] == at("11:39:25")
+    assert records[1]["DisconnectTimestamp"] == at("11:45:00")
+
+
+def test_demo_json_is_the_same_at_another_speed(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo", "queued-callback", "--virtual", "--json"])
+    virtual = capsys.readouterr().out
+    main(["demo", "queued-callback", "--speed", "1200", "--json"])
+    assert capsys.readouterr().out == virtual
+
+
+def test_demo_start_moves_every_timestamp(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["demo", "queued-callback", "--virtual", "--json", "--start", "2030-01-02T08:00:00Z"])
+    records = json.loads(capsys.readouterr().out)
+    assert records[0]["InitiationTimestamp"] == "2030-01-02T08:00:00Z"
+    assert records[1]["Queue"]["EnqueueTimestamp"] == "2030-01-02T08:03:39Z"
+
+
+def test_demo_prints_a_live_timeline_and_the_records_table(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "queued-callback", "--virtual"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    timeline = [line for line in lines if line.startswith("  11:")]
+    assert timeline[0].split()[:3] == ["11:35:00.000", timeline[0].split()[1], "INITIATED"]
+    assert any("11:38:39.000" in line and "ENQUEUED" in line for line in timeline)
+    assert timeline[-1].split()[0] == "11:45:00.000"
+    assert "Contact records" in out
+    assert "CONTACT_FLOW_DISCONNECT" in out and "CUSTOMER_DISCONNECT" in out
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--speed", "0"], "--speed: must be greater than 0, got '0'"),
+    (["--speed", "-3"], "--speed: must be greater than 0, got '-3'"),
+    (["--speed", "fast"], "got 'fast'"),
+    (["--start", "yesterday"], "--start: must be an ISO-8601 instant"),
+])
+def test_bad_flags_exit_2_with_one_line_naming_the_value(
+        argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "queued-callback", *argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert says in err
+
+
+def test_unknown_demo_exits_2_listing_the_demos(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "queued-callbak"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("testbed demo: error: argument NAME: unknown demo "
+                           "'queued-callbak'; demos: queued-callback")
+
+
+def test_help_documents_every_demo_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--speed", "--real-time", "--virtual", "--json", "--start",
+                   "queued-callback"):
+        assert option in out

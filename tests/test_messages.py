@@ -1,0 +1,71 @@
+"""The wire codec: round trips, and bad input named precisely."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from testbed import ProtocolError
+from testbed.messages import (
+    MAX_MESSAGE_BYTES,
+    Dial,
+    Error,
+    Offered,
+    Prompt,
+    SendDigits,
+    decode,
+    encode,
+)
+
+text = st.text(max_size=200)
+seconds = st.floats(min_value=0, max_value=1e6, allow_nan=False)
+messages = st.one_of(
+    st.builds(Dial, to=text),
+    st.builds(SendDigits, contact_id=text, digits=text),
+    st.builds(Prompt, contact_id=text, text=text, duration_s=seconds,
+              collects_input=st.booleans()),
+    st.builds(Offered, contact_id=text, queue=text, initiation_method=text, timeout_s=seconds),
+    st.builds(Error, code=text, detail=text, field=st.none() | text,
+              contact_id=st.none() | text),
+)
+
+
+@given(messages)
+def test_every_message_survives_a_round_trip(message: object) -> None:
+    assert decode(encode(message)) == message  # type: ignore[arg-type]
+
+
+@given(st.dictionaries(st.text(max_size=20), st.none() | st.booleans() | st.integers()
+                       | st.floats() | st.text(max_size=50), max_size=6))
+def test_arbitrary_objects_decode_or_fail_with_protocol_error(body: dict[str, object]) -> None:
+    try:
+        decode(json.dumps(body))
+    except ProtocolError:
+        pass
+
+
+@pytest.mark.parametrize(("wire", "field", "says"), [
+    ('{"type": "dial"', None, "malformed JSON"),
+    ('[1, 2]', None, "must be a JSON object"),
+    ('{"type": "teleport"}', "type", "unknown message type 'teleport'"),
+    ('{"type": "dial"}', "to", "missing field 'to'"),
+    ('{"type": "dial", "to": 42}', "to", "field 'to' must be a string, got 42"),
+    ('{"type": "prompt", "contact_id": "c", "text": "t", "duration_s": "10"}', "duration_s",
+     "must be a number"),
+    ('{"type": "dial", "to": "1", "colour": "red"}', "colour", "unknown field 'colour'"),
+    ('{"v": 9, "type": "dial", "to": "1"}', "v", "unsupported protocol version 9"),
+])
+def test_bad_input_names_the_field_and_value(wire: str, field: str | None, says: str) -> None:
+    with pytest.raises(ProtocolError, match=None) as info:
+        decode(wire)
+    assert says in str(info.value)
+    assert info.value.field == field
+
+
+def test_oversized_message_is_refused_before_parsing() -> None:
+    wire = json.dumps({"type": "dial", "to": "x" * MAX_MESSAGE_BYTES})
+    with pytest.raises(ProtocolError, match="over the limit of 65536"):
+        decode(wire)
