@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
+from fakes.transcript import Transcript
 from testbed import Clock, LineEnd
 from testbed.messages import (
     Accept,
@@ -26,8 +27,6 @@ from testbed.messages import (
     Reject,
     SetStatus,
 )
-
-from fakes.transcript import Transcript
 
 __all__ = ["MockAgent"]
 
@@ -138,26 +137,25 @@ class MockAgent(Transcript):
 
     def _hear(self, message: Message) -> None:
         self._note(message)
-        kind = type(message)
-        if kind is Offered:
-            if self.reject:
-                self._after(0.0, self.reject_contact, message.contact_id)
-            elif self.accept_after_s is not None:
-                self._after(self.accept_after_s, self.accept, message.contact_id)
-        elif kind is AgentStatus:
-            self.state = message.state
-            if message.state == "AfterContactWork" and message.contact_id is not None \
-                    and self.acw_s is not None:
-                self._after(self.acw_s, self.end_after_contact_work, message.contact_id)
-        elif kind is Connected:
-            self.handled.append(message.contact_id)
-            if self.talk_s is not None:
-                self._after(self.talk_s, self.hang_up, message.contact_id)
-        elif kind is Disconnected:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        elif kind is Error:
-            self.errors.append(message)
+        match message:
+            case Offered(contact_id=cid):
+                if self.reject:
+                    self._after(0.0, self.reject_contact, cid)
+                elif self.accept_after_s is not None:
+                    self._after(self.accept_after_s, self.accept, cid)
+            case AgentStatus(state=state, contact_id=cid):
+                self.state = state
+                if state == "AfterContactWork" and cid is not None and self.acw_s is not None:
+                    self._after(self.acw_s, self.end_after_contact_work, cid)
+            case Connected(contact_id=cid):
+                self.handled.append(cid)
+                if self.talk_s is not None:
+                    self._after(self.talk_s, self.hang_up, cid)
+            case Disconnected():
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+            case Error():
+                self.errors.append(message)
         if self.on_message is not None:
             self.on_message(self, message)

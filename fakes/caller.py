@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from fakes.transcript import Transcript
 from testbed import Clock, LineEnd
 from testbed.messages import (
     Answer,
@@ -28,8 +29,6 @@ from testbed.messages import (
     Ringing,
     SendDigits,
 )
-
-from fakes.transcript import Transcript
 
 __all__ = ["MockCaller"]
 
@@ -129,30 +128,25 @@ class MockCaller(Transcript):
 
     def _hear(self, message: Message) -> None:
         self._note(message)
-        kind = type(message)
-        if kind is Prompt:
-            cid = message.contact_id
-            if message.collects_input:
+        match message:
+            case Prompt(contact_id=cid, collects_input=True):
                 self._collecting.add(cid)
                 if cid in self._wants_callback:
                     self._take_callback(cid)
-            else:
+            case Prompt(contact_id=cid) | Queued(contact_id=cid):
                 self._collecting.discard(cid)
-        elif kind is CallStarted:
-            self._started(message.contact_id)
-        elif kind is Queued:
-            self._collecting.discard(message.contact_id)
-        elif kind is Connected:
-            self._connected(message.contact_id)
-        elif kind is Ringing:
-            self.contact_ids.append(message.contact_id)
-            if self.answer_after_s is not None:
-                self._later(message.contact_id, self.answer_after_s, self.answer,
-                            message.contact_id)
-        elif kind is Disconnected:
-            self._ended(message.contact_id)
-        elif kind is Error:
-            self.errors.append(message)
+            case CallStarted(contact_id=cid):
+                self._started(cid)
+            case Connected(contact_id=cid):
+                self._connected(cid)
+            case Ringing(contact_id=cid):
+                self.contact_ids.append(cid)
+                if self.answer_after_s is not None:
+                    self._later(cid, self.answer_after_s, self.answer, cid)
+            case Disconnected(contact_id=cid):
+                self._ended(cid)
+            case Error():
+                self.errors.append(message)
         if self.on_message is not None:
             self.on_message(self, message)
 

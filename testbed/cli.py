@@ -153,7 +153,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             assert service is not None
             if not quiet:
                 pace = ("virtual time" if args.speed == VIRTUAL
-                        else "real time" if args.speed == REAL_TIME else f"speed ×{args.speed:g}")
+                        else "real time" if args.speed == REAL_TIME else f"speed x{args.speed:g}")
                 console.print(f"[bold]{demo.name}[/bold] ({pace})", soft_wrap=True)
 
                 def show(event: ContactEvent) -> None:

@@ -168,7 +168,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
                 and self._cancelled_timers * 2 > len(timers)):
             live = []
             for entry in timers:
-                if entry[2]._cancelled:  # type: ignore[attr-defined]
+                if entry[2]._cancelled:
                     entry[2]._scheduled = False  # type: ignore[attr-defined]
                 else:
                     live.append(entry)
@@ -176,7 +176,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             self._timers = live
             self._cancelled_timers = 0
             return
-        while timers and timers[0][2]._cancelled:  # type: ignore[attr-defined]
+        while timers and timers[0][2]._cancelled:
             heapq.heappop(timers)[2]._scheduled = False  # type: ignore[attr-defined]
             self._cancelled_timers -= 1
 
@@ -221,7 +221,9 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._idle_waiters.append(waiter)
         return waiter
 
-    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Callable[..., T], *args: Any,
+    ) -> asyncio.Future[T]:
         # A virtual clock must not jump while a worker thread is busy.
         future = super().run_in_executor(executor, func, *args)
         self._executor_jobs += 1
@@ -323,7 +325,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         ready = self._ready  # type: ignore[attr-defined]
         while timers and timers[0][0] <= now:
             handle = heapq.heappop(timers)[2]
-            if handle._cancelled:  # type: ignore[attr-defined]
+            if handle._cancelled:
                 self._cancelled_timers -= 1
             handle._scheduled = False  # type: ignore[attr-defined]
             ready.append(handle)
@@ -380,7 +382,10 @@ class Clock:
 
     def seconds(self, when: float | str | datetime) -> float:
         """Testbed seconds for an instant given as seconds, ISO text or datetime."""
-        if isinstance(when, int | float) and not isinstance(when, bool):
+        if isinstance(when, bool):
+            raise ConfigError(f"an instant must be seconds, ISO-8601 text or a datetime, "
+                              f"got {when!r}")
+        if isinstance(when, int | float):
             return float(when)
         return (parse_instant(when, "instant") - self.start).total_seconds()
 

@@ -148,7 +148,7 @@ class Switchboard:
 
     # -- caller messages ----------------------------------------------------
     def _from_phone(self, phone: Phone, message: Message) -> None:
-        if type(message) is Dial:
+        if isinstance(message, Dial):
             self._dial(phone, message.to)
             return
         contact_id = getattr(message, "contact_id", None)
@@ -163,16 +163,18 @@ class Switchboard:
                              f"{phone.number!r}", contact_id)
             return
         try:
-            if type(message) is SendDigits:
-                self._digits(contact, message.digits)
-            elif type(message) is Answer:
-                self._answer(contact)
-            elif type(message) is Hangup:
-                if not contact.customer_on_line and contact.state is not ContactState.RINGING:
-                    raise StateError(f"contact {contact.id!r} is not connected to you yet")
-                self._end(contact, _CUSTOMER_DISCONNECT)
-            else:
-                raise StateError(f"a caller cannot send {message.type!r}")
+            match message:
+                case SendDigits(digits=digits):
+                    self._digits(contact, digits)
+                case Answer():
+                    self._answer(contact)
+                case Hangup():
+                    if not contact.customer_on_line and \
+                            contact.state is not ContactState.RINGING:
+                        raise StateError(f"contact {contact.id!r} is not connected to you yet")
+                    self._end(contact, _CUSTOMER_DISCONNECT)
+                case _:
+                    raise StateError(f"a caller cannot send {message.type!r}")
         except StateError as exc:
             self._refuse(phone.line, "bad_state", str(exc), contact.id)
 
@@ -205,29 +207,26 @@ class Switchboard:
     # -- agent messages -----------------------------------------------------
     def _from_agent(self, agent: Agent, message: Message) -> None:
         try:
-            kind = type(message)
-            if kind is SetStatus:
-                self._set_status(agent, message.status)
-                return
-            contact_id = getattr(message, "contact_id", None)
-            if contact_id is None:
-                raise StateError(f"an agent cannot send {message.type!r}")
-            if kind is Accept:
-                self._accept(agent, self._offered(agent, contact_id))
-            elif kind is Reject:
-                self._reject(agent, self._offered(agent, contact_id))
-            elif kind is Hangup:
-                contact = self._own(agent, contact_id)
-                if contact.state is ContactState.ENDED:
-                    raise StateError(f"contact {contact_id!r} has ended already")
-                self._end(contact, _AGENT_DISCONNECT)
-            elif kind is EndAfterContactWork:
-                contact = self._own(agent, contact_id)
-                if agent.state is not AgentState.AFTER_CONTACT_WORK:
-                    raise StateError(f"agent {agent.username!r} is not in after-contact work")
-                self._end_acw(agent, contact)
-            else:
-                raise StateError(f"an agent cannot send {message.type!r}")
+            match message:
+                case SetStatus(status=status):
+                    self._set_status(agent, status)
+                case Accept(contact_id=contact_id):
+                    self._accept(agent, self._offered(agent, contact_id))
+                case Reject(contact_id=contact_id):
+                    self._reject(agent, self._offered(agent, contact_id))
+                case Hangup(contact_id=contact_id):
+                    contact = self._own(agent, contact_id)
+                    if contact.state is ContactState.ENDED:
+                        raise StateError(f"contact {contact_id!r} has ended already")
+                    self._end(contact, _AGENT_DISCONNECT)
+                case EndAfterContactWork(contact_id=contact_id):
+                    contact = self._own(agent, contact_id)
+                    if agent.state is not AgentState.AFTER_CONTACT_WORK:
+                        raise StateError(
+                            f"agent {agent.username!r} is not in after-contact work")
+                    self._end_acw(agent, contact)
+                case _:
+                    raise StateError(f"an agent cannot send {message.type!r}")
         except StateError as exc:
             self._refuse(agent.line, "bad_state", str(exc),
                          getattr(message, "contact_id", None))

@@ -113,7 +113,7 @@ async def test_testbed_refuses_a_foreign_event_loop() -> None:
     def other_loop() -> None:
         asyncio.run(main())
 
-    with pytest.raises(ConfigError, match="testbed.run"):
+    with pytest.raises(ConfigError, match=r"testbed\.run"):
         await asyncio.get_running_loop().run_in_executor(None, other_loop)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -41,10 +42,8 @@ def test_every_message_survives_a_round_trip(message: object) -> None:
 @given(st.dictionaries(st.text(max_size=20), st.none() | st.booleans() | st.integers()
                        | st.floats() | st.text(max_size=50), max_size=6))
 def test_arbitrary_objects_decode_or_fail_with_protocol_error(body: dict[str, object]) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         decode(json.dumps(body))
-    except ProtocolError:
-        pass
 
 
 @pytest.mark.parametrize(("wire", "field", "says"), [

@@ -1,0 +1,23 @@
+"""README.md's example test runs as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from testbed import Testbed
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _example(name: str) -> Any:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    [code] = [b for b in blocks if f"def {name}(" in b]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    return namespace[name]
+
+
+async def test_readme_example_test_passes(testbed: Testbed) -> None:
+    await _example("test_caller_reaches_an_agent")(testbed)
