@@ -133,7 +133,11 @@ class MockAgent(Transcript):
         assert self._clock is not None
         if self._timer is not None:
             self._timer.cancel()
-        self._timer = self._clock.call_later(delay_s, action, contact_id)
+            self._timer = None
+        if delay_s <= 0:
+            action(contact_id)  # at once: no timer needed
+        else:
+            self._timer = self._clock.call_later(delay_s, action, contact_id)
 
     def _hear(self, message: Message) -> None:
         self._note(message)

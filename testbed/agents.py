@@ -7,6 +7,7 @@ they became available, so the first one that serves a queue is the answer.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -52,8 +53,8 @@ class RoutingProfile:
 class Agent:
     """An agent as the switchboard sees them."""
 
-    __slots__ = ("acw_timeout_s", "available_since", "contact", "line", "offer", "profile",
-                 "state", "username")
+    __slots__ = ("acw_timeout_s", "available_since", "contact", "in_pool", "line", "offer",
+                 "pool_stamp", "profile", "state", "username")
 
     def __init__(self, username: str, line: LineEnd, profile: RoutingProfile,
                  acw_timeout_s: float = 0.0) -> None:
@@ -65,32 +66,48 @@ class Agent:
         self.available_since = 0.0
         self.offer: Contact | None = None      # offered, not yet accepted
         self.contact: Contact | None = None    # accepted: on it or in its after-contact work
+        self.in_pool = False
+        self.pool_stamp = 0
 
     def __repr__(self) -> str:
         return f"<Agent {self.username!r} {self.state}>"
 
 
 class AgentPool:
-    """Available agents with no offer pending, longest idle first."""
+    """Available agents with no offer pending, longest idle first.
 
-    __slots__ = ("_idle",)
+    A deque in the order agents became available; an agent who leaves the
+    pool is only marked, and dropped when they reach the front.
+    """
+
+    __slots__ = ("_line", "_size")
 
     def __init__(self) -> None:
-        self._idle: dict[str, Agent] = {}
+        self._line: deque[tuple[int, Agent]] = deque()
+        self._size = 0
 
     def __len__(self) -> int:
-        return len(self._idle)
+        return self._size
 
     def add(self, agent: Agent) -> None:
-        self._idle.pop(agent.username, None)
-        self._idle[agent.username] = agent
+        self.discard(agent)
+        agent.pool_stamp += 1
+        agent.in_pool = True
+        self._line.append((agent.pool_stamp, agent))
+        self._size += 1
 
     def discard(self, agent: Agent) -> None:
-        self._idle.pop(agent.username, None)
+        if agent.in_pool:
+            agent.in_pool = False
+            agent.pool_stamp += 1
+            self._size -= 1
 
     def longest_idle(self, queue: str) -> Agent | None:
         """The longest-idle agent whose profile serves ``queue``."""
-        for agent in self._idle.values():
-            if queue in agent.profile.priorities:
+        line = self._line
+        while line and line[0][1].pool_stamp != line[0][0]:
+            line.popleft()
+        for stamp, agent in line:
+            if agent.pool_stamp == stamp and queue in agent.profile.priorities:
                 return agent
         return None

@@ -38,6 +38,7 @@ import itertools
 import math
 import selectors
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -130,6 +131,9 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._executor_jobs = 0
         self._quiet_polls = 0
+        self._fd_map = self._selector.get_map()  # type: ignore[attr-defined]
+        self._posts: deque[tuple[Callable[[Any], object], Any]] = deque()
+        self._draining = False
         self.idle_threshold_s = DEFAULT_IDLE_THRESHOLD_S
         #: Called with the new loop time after every jump (the wall-clock bridge).
         self.on_jump: Callable[[float], None] | None = None
@@ -152,6 +156,38 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         heapq.heappush(self._timers, (when, next(self._seq), handle))
         handle._scheduled = True  # type: ignore[attr-defined]
         return handle
+
+    def post(self, callback: Callable[[Any], object], arg: Any) -> None:
+        """Call ``callback(arg)`` on a later turn of the loop, first in, first out.
+
+        The cheap path for in-process messages: posts are queued without a
+        Handle each and run in one batch, in the order they were posted
+        (including posts made while the batch runs).
+        """
+        self._posts.append((callback, arg))
+        if not self._draining:
+            self._draining = True
+            self.call_soon(self._run_posts)
+
+    def _run_posts(self) -> None:
+        posts = self._posts
+        try:
+            while posts:
+                callback, arg = posts.popleft()
+                try:
+                    callback(arg)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self.call_exception_handler({
+                        "message": f"Exception in posted callback {callback!r}",
+                        "exception": exc,
+                    })
+        finally:
+            self._draining = False
+            if posts:
+                self._draining = True
+                self.call_soon(self._run_posts)
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
         if handle._scheduled:  # type: ignore[attr-defined]
@@ -235,7 +271,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     def _io_active(self) -> bool:
         # The loop's own self-pipe is always registered; anything more is a socket.
-        return self._executor_jobs > 0 or len(self._selector.get_map()) > 1  # type: ignore[attr-defined]
+        return self._executor_jobs > 0 or len(self._fd_map) > 1
 
     def _jump(self, when: float) -> None:
         if when > self._now:

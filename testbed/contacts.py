@@ -48,8 +48,8 @@ class Contact:
     """One leg of a customer interaction, while it lives."""
 
     __slots__ = ("agent", "attributes", "callback", "customer_on_line", "enqueued_at", "hooks",
-                 "id", "method", "offered_to", "phone", "queue", "queue_name", "run", "seq",
-                 "state", "timer")
+                 "id", "method", "offered_to", "phone", "queue", "queue_name", "queue_stamp",
+                 "run", "seq", "state", "timer")
 
     def __init__(self, contact_id: str, seq: int, method: InitiationMethod, phone: Phone) -> None:
         self.id = contact_id
@@ -60,6 +60,7 @@ class Contact:
         self.customer_on_line = method is not InitiationMethod.CALLBACK
         self.queue_name: str | None = None       # working queue
         self.queue: Queue | None = None          # the queue it waits in now
+        self.queue_stamp = 0                     # bumped at each enqueue
         self.enqueued_at = 0.0
         self.offered_to: Agent | None = None
         self.agent: Agent | None = None          # the agent who accepted it

@@ -7,6 +7,7 @@ if the offer is missed or rejected, it is offered again from the same place.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -17,33 +18,55 @@ __all__ = ["Queue"]
 
 
 class Queue:
-    """A named queue.  ``outbound_whisper_flow`` plays to customers it calls back."""
+    """A named queue.  ``outbound_whisper_flow`` plays to customers it calls back.
 
-    __slots__ = ("_waiting", "name", "outbound_whisper_flow")
+    Waiting contacts sit in a deque in arrival order.  A contact that leaves
+    from the middle (hangs up) is only marked gone and dropped when it
+    reaches the front, so enqueue and leave cost O(1).
+    """
+
+    __slots__ = ("_line", "_size", "name", "outbound_whisper_flow")
 
     def __init__(self, name: str, outbound_whisper_flow: str | None = None) -> None:
         self.name = name
         self.outbound_whisper_flow = outbound_whisper_flow
-        self._waiting: dict[str, Contact] = {}
+        self._line: deque[tuple[int, Contact]] = deque()
+        self._size = 0
 
     def __repr__(self) -> str:
-        return f"<Queue {self.name!r} {len(self._waiting)} waiting>"
+        return f"<Queue {self.name!r} {self._size} waiting>"
 
     def __len__(self) -> int:
-        return len(self._waiting)
+        return self._size
+
+    def _waiting(self, entry: tuple[int, Contact]) -> bool:
+        stamp, contact = entry
+        return contact.queue is self and contact.queue_stamp == stamp
 
     def __iter__(self) -> Iterator[Contact]:
-        return iter(self._waiting.values())
+        """The waiting contacts, oldest first."""
+        return (entry[1] for entry in self._line if self._waiting(entry))
 
     def add(self, contact: Contact) -> None:
-        self._waiting[contact.id] = contact
+        """Put ``contact`` at the back; the caller sets ``contact.queue`` to this queue."""
+        contact.queue_stamp += 1
+        self._line.append((contact.queue_stamp, contact))
+        self._size += 1
 
     def remove(self, contact: Contact) -> None:
-        self._waiting.pop(contact.id, None)
+        """Note that ``contact`` left; the caller then clears ``contact.queue``."""
+        self._size -= 1
+        line = self._line
+        while line and line[0][1] is contact:
+            line.popleft()
 
     def next_unoffered(self) -> Contact | None:
-        """The oldest contact not currently offered to an agent."""
-        for contact in self._waiting.values():
-            if contact.offered_to is None:
+        """The oldest waiting contact not currently offered to an agent."""
+        line = self._line
+        while line and not self._waiting(line[0]):
+            line.popleft()
+        for entry in line:
+            contact = entry[1]
+            if contact.offered_to is None and self._waiting(entry):
                 return contact
         return None

@@ -224,7 +224,7 @@ class _Fold:
         elif kind == EventKind.ATTRIBUTES:
             self.attributes.update(data)
         elif kind == EventKind.DISCONNECTED:
-            self.disconnect, self.reason = t, DisconnectReason(data)
+            self.disconnect, self.reason = t, data
         elif kind == EventKind.ACW_STARTED:
             self.acw_start = t
         elif kind == EventKind.ACW_ENDED:
@@ -248,7 +248,7 @@ class _Fold:
                               ts(self.acw_end))
         return ContactRecord(
             contact_id=self.contact_id,
-            initiation_method=InitiationMethod(self.method),
+            initiation_method=self.method,
             initiation_timestamp=initiation,
             connected_to_system_timestamp=ts(self.connected_system),
             queue=queue,

@@ -1,0 +1,139 @@
+"""Benchmark: an M/M/c+M call centre in SimPy (bare kernel) and in the testbed (full path).
+
+Both run the same model on the same parameters and seed, in one process:
+Poisson arrivals, exponential talk time served by ``c`` agents, exponential
+patience (a caller abandons if not answered in time).  The testbed run goes
+through everything a user's run does: mock callers and agents on in-process
+lines, the switchboard, the inbound flow, routing and the record service.
+
+    python scripts/bench/vs_simpy.py --callers 100000
+    python scripts/bench/vs_simpy.py --callers 20000 --profile   # cProfile the testbed run
+
+Prints callers per second for both and the ratio testbed / SimPy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import sys
+import time
+from dataclasses import dataclass
+
+try:
+    import simpy
+except ImportError:  # pragma: no cover
+    sys.exit("this benchmark needs SimPy: pip install simpy")
+
+import testbed
+from fakes import MockAgent, MockCaller
+from testbed import Flow, SetWorkingQueue, Testbed, TransferToQueue
+
+
+@dataclass(frozen=True)
+class Model:
+    callers: int
+    agents: int = 50
+    arrival_rate: float = 1.0      # callers per second
+    mean_talk_s: float = 45.0
+    mean_patience_s: float = 60.0
+    seed: int = 1
+
+    def draws(self) -> list[tuple[float, float, float]]:
+        """(arrival time, talk, patience) for each caller, the same for both runs."""
+        rng = random.Random(self.seed)
+        t, out = 0.0, []
+        for _ in range(self.callers):
+            t += rng.expovariate(self.arrival_rate)
+            out.append((t, rng.expovariate(1 / self.mean_talk_s),
+                        rng.expovariate(1 / self.mean_patience_s)))
+        return out
+
+
+def run_simpy(model: Model, draws: list[tuple[float, float, float]]) -> tuple[int, int]:
+    env = simpy.Environment()
+    agents = simpy.Resource(env, capacity=model.agents)
+    served = abandoned = 0
+
+    def caller(talk_s: float, patience_s: float):  # type: ignore[no-untyped-def]
+        nonlocal served, abandoned
+        with agents.request() as req:
+            result = yield req | env.timeout(patience_s)
+            if req in result:
+                served += 1
+                yield env.timeout(talk_s)
+            else:
+                abandoned += 1
+
+    def source():  # type: ignore[no-untyped-def]
+        now = 0.0
+        for at, talk_s, patience_s in draws:
+            yield env.timeout(at - now)
+            now = at
+            env.process(caller(talk_s, patience_s))
+
+    env.process(source())
+    env.run()
+    return served, abandoned
+
+
+async def _testbed_run(model: Model, draws: list[tuple[float, float, float]]) -> tuple[int, int]:
+    async with Testbed(seed=model.seed) as tb:
+        tb.add_flow(Flow.of("Inbound", [
+            SetWorkingQueue(id="queue", queue="Q", next="transfer"),
+            TransferToQueue(id="transfer"),
+        ]))
+        tb.add_queue("Q")
+        tb.add_number("+18005550100", "Inbound")
+        for i in range(model.agents):
+            tb.add_agent(MockAgent(f"agent{i}", ["Q"], keep_transcript=False))
+        for i, (at, talk_s, patience_s) in enumerate(draws):
+            tb.add_caller(MockCaller(f"+1{i:010d}", dial="+18005550100", dial_at=at,
+                                     talk_s=talk_s, patience_s=patience_s,
+                                     keep_transcript=False))
+        await tb.run_until_idle()
+        records = tb.records
+    served = sum(1 for r in records if r.agent is not None)
+    return served, len(records) - served
+
+
+def run_testbed(model: Model, draws: list[tuple[float, float, float]]) -> tuple[int, int]:
+    return testbed.run(_testbed_run(model, draws), speed=testbed.VIRTUAL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--callers", type=int, default=20_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="cProfile the testbed run")
+    args = parser.parse_args()
+    model = Model(callers=args.callers, agents=args.agents)
+    draws = model.draws()
+
+    t0 = time.perf_counter()
+    simpy_result = run_simpy(model, draws)
+    simpy_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if args.profile:
+        profiler = cProfile.Profile()
+        tb_result = profiler.runcall(run_testbed, model, draws)
+    else:
+        tb_result = run_testbed(model, draws)
+    tb_s = time.perf_counter() - t0
+
+    print(f"model: M/M/{model.agents}+M, {model.callers} callers, rate {model.arrival_rate}/s, "
+          f"talk {model.mean_talk_s} s, patience {model.mean_patience_s} s")
+    print(f"{'run':<10}{'served':>10}{'abandoned':>11}{'seconds':>10}{'callers/s':>12}")
+    for name, (served, abandoned), secs in (("simpy", simpy_result, simpy_s),
+                                             ("testbed", tb_result, tb_s)):
+        print(f"{name:<10}{served:>10}{abandoned:>11}{secs:>10.2f}{model.callers / secs:>12,.0f}")
+    print(f"ratio testbed/simpy: {simpy_s / tb_s:.2f}x")
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()
