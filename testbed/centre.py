@@ -27,6 +27,7 @@ from testbed.flows import Flow
 from testbed.lines import LineEnd
 from testbed.queues import Queue
 from testbed.records import ContactEvent, ContactRecord, RecordService, records_to_json
+from testbed.stores import RecordStore, open_store
 from testbed.switchboard import DEFAULT_OFFER_TIMEOUT_S, Switchboard
 
 __all__ = ["AgentEndpoint", "CallerEndpoint", "Testbed"]
@@ -60,6 +61,12 @@ class Testbed:
     same configuration and ``seed`` give byte-identical records at every
     speed.  With ``wall_clock=True``, ``datetime.now()`` and ``time.time()``
     in code under test return testbed time while the testbed is open.
+
+    ``records`` names the record store (``memory:``, ``jsonl:PATH``,
+    ``sqlite:PATH``, or a path ending in .jsonl / .sqlite / .db; see
+    ``testbed.stores``); events are acknowledged at the end of each instant.
+    ``keep_finished_records=False`` drops finished contacts from memory once
+    they are written (records are then read back from the store).
     """
 
     __test__ = False  # not a pytest test class
@@ -73,6 +80,9 @@ class Testbed:
         paused: bool = False,
         wall_clock: bool = False,
         offer_timeout_s: float = DEFAULT_OFFER_TIMEOUT_S,
+        records: str | RecordStore = "memory:",
+        keep_finished_records: bool = True,
+        fsync: bool = False,
     ) -> None:
         self._start = start
         self._speed = check_speed(speed)
@@ -80,6 +90,10 @@ class Testbed:
         self._paused = paused
         self._wall_clock = wall_clock
         self._offer_timeout_s = offer_timeout_s
+        self._store = records if not isinstance(records, str) else None
+        self._store_url = records if isinstance(records, str) else None
+        self._keep_finished = keep_finished_records
+        self._fsync = fsync
         self._exit = ExitStack()
         self._clock: Clock | None = None
         self._switchboard: Switchboard | None = None
@@ -97,8 +111,14 @@ class Testbed:
             clock.pause()
         else:
             clock.resume()
+        store = self._store if self._store is not None else \
+            open_store(self._store_url or "memory:", self._fsync)
+        service = RecordService(clock.start, store, self._keep_finished)
+        self._exit.callback(service.close)
+        loop.end_of_instant.append(service.flush)
+        self._exit.callback(loop.end_of_instant.remove, service.flush)
         self._clock = clock
-        self.record_service = RecordService(clock.start)
+        self.record_service = service
         self._switchboard = Switchboard(clock, self.record_service, self._seed,
                                         self._offer_timeout_s)
         if self._wall_clock:

@@ -137,6 +137,9 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self.idle_threshold_s = DEFAULT_IDLE_THRESHOLD_S
         #: Called with the new loop time after every jump (the wall-clock bridge).
         self.on_jump: Callable[[float], None] | None = None
+        #: Called when an instant is over (nothing ready), before the clock waits
+        #: or moves: the record service acknowledges its events here.
+        self.end_of_instant: list[Callable[[], None]] = []
 
     # -- time and timers ------------------------------------------------
     def time(self) -> float:
@@ -309,6 +312,10 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     def _advance_time(self) -> None:
         """Nothing is ready: wait (or not) as the pacing says, then move time."""
+        for hook in self.end_of_instant:
+            hook()
+        if self._ready:  # type: ignore[attr-defined]
+            return  # a hook made work for this instant
         deadline = self.next_deadline()
         if self._paused:
             limit = self._limit

@@ -24,9 +24,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pyee import EventEmitter
+
+from testbed.errors import ConfigError
+
+if TYPE_CHECKING:
+    from testbed.stores import RecordStore
 
 __all__ = [
     "AgentInfo",
@@ -37,6 +42,7 @@ __all__ = [
     "InitiationMethod",
     "QueueInfo",
     "RecordService",
+    "fold_records",
     "format_timestamp",
     "records_to_json",
 ]
@@ -75,6 +81,9 @@ class EventKind(StrEnum):
     DISCONNECTED = "DISCONNECTED"              # DisconnectReason
     ACW_STARTED = "ACW_STARTED"                # agent username
     ACW_ENDED = "ACW_ENDED"                    # agent username
+
+
+Entry = tuple[float, str, EventKind, Any]
 
 
 class ContactEvent(NamedTuple):
@@ -268,14 +277,48 @@ class RecordService(EventEmitter):
     ``append`` is called by the switchboard at the moment a change happens.
     Subscribe with ``service.on("event", handler)``; the handler gets a
     ContactEvent synchronously, inside the change that caused it.
+
+    With a durable ``store`` (see ``testbed.stores``), events are written in
+    a batch at the end of every instant (``flush``); ``acknowledged`` counts
+    the events written so far, and ``service.on("flushed", handler)`` hears
+    each batch.  With ``keep_finished=False`` the events of a finished
+    contact are dropped from memory once written, so memory stays bounded
+    in long runs; reads then come from the store.
     """
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, store: RecordStore | None = None,
+                 keep_finished: bool = True) -> None:
         super().__init__()
         self.start = start
-        self.log: list[tuple[float, str, EventKind, Any]] = []
+        self.store = store
+        self.keep_finished = keep_finished
+        self.log: list[Entry] = []
+        self.acknowledged = 0
+        self._pending: list[Entry] = []
+        self._durable = store is not None and store.url != "memory:"
+        self._live_events: dict[str, list[Entry]] = {}
         self._live = False
         self.on("new_listener", self._on_new_listener)
+        if store is not None:
+            store.begin(start)
+        elif not keep_finished:
+            raise ConfigError("keep_finished=False needs a store to stream finished "
+                              "records to (e.g. jsonl:out/run.jsonl)")
+
+    @classmethod
+    def open(cls, store: RecordStore) -> RecordService:
+        """A service holding everything ``store`` acknowledged, for reading."""
+        start = store.start_instant()
+        if start is None:
+            raise ConfigError(f"{store.url} holds no testbed run")
+        service = cls.__new__(cls)
+        EventEmitter.__init__(service)
+        service.start, service.store, service.keep_finished = start, None, True
+        service.log = list(store.load())
+        service.acknowledged = len(service.log)
+        service._pending, service._durable, service._live_events = [], False, {}
+        service._live = False
+        return service
 
     def _on_new_listener(self, event: str, _listener: object) -> None:
         if event == "event":
@@ -284,13 +327,60 @@ class RecordService(EventEmitter):
     def append(self, t: float, contact_id: str, kind: EventKind, data: Any = None) -> None:
         """Log that ``kind`` happened to ``contact_id`` at testbed time ``t``."""
         entry = (t, contact_id, kind, data)
-        self.log.append(entry)
+        if self.keep_finished:
+            self.log.append(entry)
+        else:
+            self._track_live(entry)
+        if self._durable:
+            self._pending.append(entry)
         if self._live:
             self.emit("event", ContactEvent(*entry))
 
+    def _track_live(self, entry: Entry) -> None:
+        contact_id, kind = entry[1], entry[2]
+        events = self._live_events.get(contact_id)
+        if events is None:
+            events = self._live_events[contact_id] = []
+        events.append(entry)
+        # A contact is finished when it disconnects, or, if an agent took it,
+        # when the agent's after-contact work ends.
+        if kind is EventKind.ACW_ENDED or (kind is EventKind.DISCONNECTED and not any(
+                e[2] is EventKind.DEQUEUED and e[3] is not None for e in events)):
+            del self._live_events[contact_id]
+
+    def flush(self) -> None:
+        """Write pending events to the store; they are acknowledged when this returns."""
+        pending = self._pending
+        if pending and self.store is not None:
+            self._pending = []
+            self.store.write(pending)
+            self.acknowledged += len(pending)
+            self.emit("flushed", self.acknowledged)
+
+    def close(self) -> None:
+        self.flush()
+        if self.store is not None:
+            self.store.close()
+
+    @property
+    def live_contacts(self) -> int:
+        """Contacts whose events are held in memory (all of them with keep_finished)."""
+        if self.keep_finished:
+            return len({e[1] for e in self.log})
+        return len(self._live_events)
+
+    def entries(self) -> list[Entry]:
+        """Every event so far, in order (read back from the store when streaming)."""
+        if self.keep_finished:
+            return self.log
+        self.flush()
+        assert self.store is not None
+        return list(self.store.load())
+
     def events(self, contact_id: str | None = None) -> list[ContactEvent]:
         """The event log (of one contact, or all), in the order it happened."""
-        return [ContactEvent(*e) for e in self.log if contact_id is None or e[1] == contact_id]
+        return [ContactEvent(*e) for e in self.entries()
+                if contact_id is None or e[1] == contact_id]
 
     def wall(self, t: float) -> datetime:
         """The aware UTC datetime of testbed time ``t`` (milliseconds kept)."""
@@ -298,22 +388,27 @@ class RecordService(EventEmitter):
 
     def records(self) -> list[ContactRecord]:
         """Every contact's record as of now, in initiation order."""
-        folds: dict[str, _Fold] = {}
-        for t, contact_id, kind, data in self.log:
-            fold = folds.get(contact_id)
-            if fold is None:
-                fold = folds[contact_id] = _Fold(contact_id)
-            fold.apply(t, kind, data)
-        return [f.record(self.start) for f in folds.values()]
+        return fold_records(self.start, self.entries())
 
     def record(self, contact_id: str) -> ContactRecord:
         """One contact's record as of now; KeyError if the id is unknown."""
         fold = _Fold(contact_id)
         seen = False
-        for t, cid, kind, data in self.log:
+        for t, cid, kind, data in self.entries():
             if cid == contact_id:
                 fold.apply(t, kind, data)
                 seen = True
         if not seen:
             raise KeyError(contact_id)
         return fold.record(self.start)
+
+
+def fold_records(start: datetime, entries: Iterable[Entry]) -> list[ContactRecord]:
+    """Fold an event log into records, one per contact, in initiation order."""
+    folds: dict[str, _Fold] = {}
+    for t, contact_id, kind, data in entries:
+        fold = folds.get(contact_id)
+        if fold is None:
+            fold = folds[contact_id] = _Fold(contact_id)
+        fold.apply(t, kind, data)
+    return [f.record(start) for f in folds.values()]

@@ -1,0 +1,251 @@
+"""Record stores: where the event log lives beyond memory.
+
+A store is chosen by a URL-like string:
+
+    memory:                  in memory only (the default)
+    jsonl:PATH | PATH.jsonl  append-only JSON Lines
+    sqlite:PATH | PATH.sqlite | PATH.db    SQLite in WAL mode
+
+Durability: the record service hands a store a batch of events at the end
+of every instant (before the clock moves on) and when it closes; the batch
+is *acknowledged* once ``write`` returns.  Then it survives the process
+being killed: JSON Lines are written and flushed to the operating system,
+SQLite commits the batch.  With ``fsync=True`` each batch is also synced to
+disk (JSONL: ``os.fsync``; SQLite: ``synchronous=FULL``), so it survives
+power loss too, at the cost of a disk sync per instant.
+
+Reopening a store gives back the start instant and every acknowledged
+event.  A JSON Lines file whose last line was cut by a crash opens with a
+warning and loses only that line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import warnings
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from testbed.clock import parse_instant
+from testbed.errors import ConfigError
+from testbed.records import DisconnectReason, EventKind, InitiationMethod
+
+__all__ = ["JsonLinesStore", "MemoryStore", "RecordStore", "SQLiteStore", "open_store"]
+
+Entry = tuple[float, str, EventKind, Any]
+FORMAT = "telephony-testbed/events"
+FORMAT_VERSION = 1
+
+
+class RecordStore(Protocol):
+    """Where acknowledged events go.  ``write`` returns once the batch is durable."""
+
+    url: str
+
+    def start_instant(self) -> datetime | None: ...
+    def begin(self, start: datetime) -> None: ...
+    def write(self, entries: Sequence[Entry]) -> None: ...
+    def load(self) -> Iterator[Entry]: ...
+    def close(self) -> None: ...
+
+
+def encode_data(data: Any) -> Any:
+    """Event data as JSON values (tuples become lists, enums their strings)."""
+    return list(data) if isinstance(data, tuple) else data
+
+
+def decode_entry(t: float, contact_id: str, kind: str, data: Any) -> Entry:
+    """An event read back from a store, with the types the fold expects."""
+    event_kind = EventKind(kind)
+    if event_kind is EventKind.INITIATED:
+        method, previous, customer = data
+        data = (InitiationMethod(method), previous, customer)
+    elif event_kind is EventKind.DISCONNECTED:
+        data = DisconnectReason(data)
+    elif event_kind is EventKind.SCHEDULED:
+        data = (data[0], data[1])
+    elif event_kind is EventKind.ATTRIBUTES:
+        data = tuple((k, v) for k, v in data)
+    return (float(t), contact_id, event_kind, data)
+
+
+class MemoryStore:
+    """Keeps nothing beyond the record service's own memory."""
+
+    url = "memory:"
+
+    def __init__(self) -> None:
+        self._start: datetime | None = None
+        self._entries: list[Entry] = []
+
+    def start_instant(self) -> datetime | None:
+        return self._start
+
+    def begin(self, start: datetime) -> None:
+        self._start = start
+
+    def write(self, entries: Sequence[Entry]) -> None:
+        self._entries.extend(entries)
+
+    def load(self) -> Iterator[Entry]:
+        return iter(list(self._entries))
+
+    def close(self) -> None:
+        pass
+
+
+class JsonLinesStore:
+    """Append-only JSON Lines: a header line, then one event per line."""
+
+    def __init__(self, path: str | Path, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.url = f"jsonl:{self.path}"
+        self.fsync = fsync
+        self._file: Any = None
+        self._start: datetime | None = None
+        self._events_at = 0  # byte offset of the first event line
+        if self.path.exists() and self.path.stat().st_size > 0:
+            self._read_header()
+
+    def _read_header(self) -> None:
+        with self.path.open("rb") as f:
+            first = f.readline()
+            self._events_at = len(first)
+        try:
+            header = json.loads(first)
+            if header.get("format") != FORMAT:
+                raise ValueError("not a testbed event log")
+            self._start = parse_instant(header["start"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{self.path}: not a testbed event log ({exc})") from None
+
+    def start_instant(self) -> datetime | None:
+        return self._start
+
+    def begin(self, start: datetime) -> None:
+        if self._start is not None:
+            if self._start != start:
+                raise ConfigError(f"{self.path} holds a run that started at "
+                                  f"{self._start.isoformat()}, not {start.isoformat()}")
+            self._file = self.path.open("a", encoding="utf-8")
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("w", encoding="utf-8")
+        header = {"format": FORMAT, "version": FORMAT_VERSION,
+                  "start": start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        self._file.write(json.dumps(header) + "\n")
+        self._sync()
+        self._start = start
+
+    def write(self, entries: Sequence[Entry]) -> None:
+        dumps = json.dumps
+        self._file.write("".join(
+            dumps([round(t, 6), cid, kind, encode_data(data)], separators=(",", ":")) + "\n"
+            for t, cid, kind, data in entries))
+        self._sync()
+
+    def _sync(self) -> None:
+        self._file.flush()
+        if self.fsync:
+            os.fsync(self._file.fileno())
+
+    def load(self) -> Iterator[Entry]:
+        with self.path.open("rb") as f:
+            f.seek(self._events_at)
+            lines = f.read().split(b"\n")
+        # A complete file ends with a newline, leaving an empty last piece.
+        tail = lines.pop()
+        for number, line in enumerate(lines, start=2):
+            if not line.strip():
+                continue
+            try:
+                t, cid, kind, data = json.loads(line)
+                yield decode_entry(t, cid, kind, data)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ConfigError(f"{self.path}:{number}: corrupt event line ({exc})") from None
+        if tail.strip():
+            warnings.warn(f"{self.path}: the last line was cut short (a crash while "
+                          f"writing?); it is ignored", RuntimeWarning, stacklevel=2)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._sync()
+            self._file.close()
+            self._file = None
+
+
+class SQLiteStore:
+    """SQLite in WAL mode: a ``meta`` table with the start instant, an ``events`` table."""
+
+    def __init__(self, path: str | Path, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:{self.path}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._closed = False
+        try:
+            self._db = sqlite3.connect(self.path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
+            self._db.executescript(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, t REAL NOT NULL,"
+                " contact_id TEXT NOT NULL, kind TEXT NOT NULL, data TEXT);")
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{self.path}: not a testbed SQLite store ({exc})") from None
+
+    def start_instant(self) -> datetime | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'start'").fetchone()
+        return None if row is None else parse_instant(row[0])
+
+    def begin(self, start: datetime) -> None:
+        existing = self.start_instant()
+        if existing is not None and existing != start:
+            raise ConfigError(f"{self.path} holds a run that started at "
+                              f"{existing.isoformat()}, not {start.isoformat()}")
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('start', ?)",
+                             (start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
+
+    def write(self, entries: Sequence[Entry]) -> None:
+        dumps = json.dumps
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO events (t, contact_id, kind, data) VALUES (?, ?, ?, ?)",
+                [(t, cid, str(kind), dumps(encode_data(data))) for t, cid, kind, data in entries])
+
+    def load(self) -> Iterator[Entry]:
+        db = self._db if not self._closed else sqlite3.connect(self.path)
+        try:
+            rows = db.execute("SELECT t, contact_id, kind, data FROM events ORDER BY seq")
+            for t, cid, kind, data in rows:
+                yield decode_entry(t, cid, kind, json.loads(data))
+        finally:
+            if db is not self._db:
+                db.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._db.close()
+
+
+def open_store(url: str | Path, fsync: bool = False) -> RecordStore:
+    """The store a URL names (see the module docstring); ConfigError if it names none."""
+    text = str(url)
+    if text in ("", "memory", "memory:"):
+        return MemoryStore()
+    scheme, sep, rest = text.partition(":")
+    if sep and scheme in ("jsonl", "sqlite") and rest:
+        return JsonLinesStore(rest, fsync) if scheme == "jsonl" else SQLiteStore(rest, fsync)
+    suffix = Path(text).suffix.lower()
+    if suffix == ".jsonl":
+        return JsonLinesStore(text, fsync)
+    if suffix in (".sqlite", ".sqlite3", ".db"):
+        return SQLiteStore(text, fsync)
+    raise ConfigError(f"record store {text!r}: use memory:, jsonl:PATH, sqlite:PATH, "
+                      f"or a path ending in .jsonl, .sqlite or .db")
