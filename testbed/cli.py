@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import NoReturn
 
 from rich.console import Console
@@ -23,7 +24,15 @@ from testbed.centre import Testbed
 from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant, run
 from testbed.demos import DEMOS, Demo
 from testbed.errors import ConfigError, TestbedError
-from testbed.records import ContactEvent, ContactRecord, EventKind, format_timestamp
+from testbed.export import FORMATS, contact_events, csv_text, ctr_lines
+from testbed.records import (
+    ContactEvent,
+    ContactRecord,
+    EventKind,
+    RecordService,
+    format_timestamp,
+)
+from testbed.stores import open_store
 
 __all__ = ["main"]
 
@@ -105,6 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true",
                       help="print only the final contact records, as a JSON array of "
                            "Connect-CTR-shaped objects")
+    records = commands.add_parser(
+        "records", help="work with a stored run's contact records",
+        description="Work with the contact records of a run stored with --records / "
+                    "Testbed(records=...).")
+    records_commands = records.add_subparsers(dest="records_command", metavar="ACTION",
+                                              required=True, parser_class=_Parser)
+    export = records_commands.add_parser(
+        "export", help="export records or contact events",
+        description="Export a stored run: ctr-json (one Connect-CTR-shaped object per line), "
+                    "csv (flattened columns), or events (the contact-event stream: INITIATED, "
+                    "QUEUED, CONNECTED_TO_AGENT, DISCONNECTED, COMPLETED).")
+    export.add_argument("store", metavar="STORE",
+                        help="the run's store: PATH.jsonl, PATH.sqlite, jsonl:PATH or sqlite:PATH")
+    export.add_argument("--format", choices=FORMATS, default="ctr-json",
+                        help="what to write (default: %(default)s)")
+    export.add_argument("--out", metavar="FILE",
+                        help="write to FILE instead of standard output")
     return parser
 
 
@@ -113,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _run_demo(args)
+        if args.command == "records":
+            return _export(args)
     except TestbedError as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 1
@@ -120,6 +148,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("testbed: interrupted", file=sys.stderr)
         return 130
     return 2
+
+
+# -- records -------------------------------------------------------------------
+def _open_run(url: str) -> RecordService:
+    try:
+        return RecordService.open(open_store(url, existing=True))
+    except ConfigError as exc:
+        _usage_error(str(exc))
+
+
+def _usage_error(message: str) -> NoReturn:
+    print(f"testbed: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _export(args: argparse.Namespace) -> int:
+    service = _open_run(args.store)
+    if args.format == "ctr-json":
+        text = "".join(line + "\n" for line in ctr_lines(service.records()))
+    elif args.format == "csv":
+        text = csv_text(service.records())
+    else:
+        text = "".join(json.dumps(e, separators=(",", ":")) + "\n"
+                       for e in contact_events(service.start, service.entries()))
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 # -- demo -----------------------------------------------------------------------

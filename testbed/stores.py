@@ -234,18 +234,26 @@ class SQLiteStore:
             self._db.close()
 
 
-def open_store(url: str | Path, fsync: bool = False) -> RecordStore:
-    """The store a URL names (see the module docstring); ConfigError if it names none."""
+def open_store(url: str | Path, fsync: bool = False, *, existing: bool = False) -> RecordStore:
+    """The store a URL names (see the module docstring); ConfigError if it names none.
+
+    With ``existing=True`` the store must already exist (for reading a run).
+    """
     text = str(url)
     if text in ("", "memory", "memory:"):
+        if existing:
+            raise ConfigError("memory: holds no earlier run; name a .jsonl or .sqlite store")
         return MemoryStore()
     scheme, sep, rest = text.partition(":")
     if sep and scheme in ("jsonl", "sqlite") and rest:
-        return JsonLinesStore(rest, fsync) if scheme == "jsonl" else SQLiteStore(rest, fsync)
-    suffix = Path(text).suffix.lower()
-    if suffix == ".jsonl":
-        return JsonLinesStore(text, fsync)
-    if suffix in (".sqlite", ".sqlite3", ".db"):
-        return SQLiteStore(text, fsync)
-    raise ConfigError(f"record store {text!r}: use memory:, jsonl:PATH, sqlite:PATH, "
-                      f"or a path ending in .jsonl, .sqlite or .db")
+        kind, path = scheme, rest
+    elif Path(text).suffix.lower() == ".jsonl":
+        kind, path = "jsonl", text
+    elif Path(text).suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+        kind, path = "sqlite", text
+    else:
+        raise ConfigError(f"record store {text!r}: use memory:, jsonl:PATH, sqlite:PATH, "
+                          f"or a path ending in .jsonl, .sqlite or .db")
+    if existing and not Path(path).is_file():
+        raise ConfigError(f"no store at {path!r}")
+    return JsonLinesStore(path, fsync) if kind == "jsonl" else SQLiteStore(path, fsync)
