@@ -93,7 +93,7 @@ def contact_events(start: datetime, entries: Iterable[Entry]) -> Iterator[dict[s
             event = {"EventType": "COMPLETED", "AgentInfo": {"Username": data}}
         if event is None:
             continue
-        base = {"ContactId": contact_id, "Timestamp": _ms(start, t),
+        base: dict[str, Any] = {"ContactId": contact_id, "Timestamp": _ms(start, t),
                 "InitiationMethod": method.get(contact_id), "Channel": "VOICE"}
         if contact_id in queue and "QueueInfo" not in event:
             base["QueueInfo"] = {"QueueName": queue[contact_id]}
