@@ -81,6 +81,8 @@ class EventKind(StrEnum):
     DISCONNECTED = "DISCONNECTED"              # DisconnectReason
     ACW_STARTED = "ACW_STARTED"                # agent username
     ACW_ENDED = "ACW_ENDED"                    # agent username
+    # Agent events carry an empty contact id:
+    AGENT_STATE = "AGENT_STATE"                # (username, AgentState, contact id | None)
 
 
 Entry = tuple[float, str, EventKind, Any]
@@ -338,6 +340,8 @@ class RecordService(EventEmitter):
 
     def _track_live(self, entry: Entry) -> None:
         contact_id, kind = entry[1], entry[2]
+        if not contact_id:
+            return  # an agent event
         events = self._live_events.get(contact_id)
         if events is None:
             events = self._live_events[contact_id] = []
@@ -366,7 +370,7 @@ class RecordService(EventEmitter):
     def live_contacts(self) -> int:
         """Contacts whose events are held in memory (all of them with keep_finished)."""
         if self.keep_finished:
-            return len({e[1] for e in self.log})
+            return len({e[1] for e in self.log if e[1]})
         return len(self._live_events)
 
     def entries(self) -> list[Entry]:
@@ -407,6 +411,8 @@ def fold_records(start: datetime, entries: Iterable[Entry]) -> list[ContactRecor
     """Fold an event log into records, one per contact, in initiation order."""
     folds: dict[str, _Fold] = {}
     for t, contact_id, kind, data in entries:
+        if not contact_id:
+            continue  # an agent event
         fold = folds.get(contact_id)
         if fold is None:
             fold = folds[contact_id] = _Fold(contact_id)

@@ -68,6 +68,8 @@ def decode_entry(t: float, contact_id: str, kind: str, data: Any) -> Entry:
         data = DisconnectReason(data)
     elif event_kind is EventKind.SCHEDULED:
         data = (data[0], data[1])
+    elif event_kind is EventKind.AGENT_STATE:
+        data = tuple(data)  # (username, state, contact id); the state stays a str
     elif event_kind is EventKind.ATTRIBUTES:
         data = tuple((k, v) for k, v in data)
     return (float(t), contact_id, event_kind, data)

@@ -265,7 +265,9 @@ class Switchboard:
     def _agent_state(self, agent: Agent, state: AgentState,
                      contact: Contact | None = None) -> None:
         agent.state = state
-        agent.line.send(AgentStatus(state, None if contact is None else contact.id))
+        contact_id = None if contact is None else contact.id
+        self.records.append(self._now(), "", _E.AGENT_STATE, (agent.username, state, contact_id))
+        agent.line.send(AgentStatus(state, contact_id))
 
     def _make_available(self, agent: Agent) -> None:
         agent.available_since = self._now()
