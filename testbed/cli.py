@@ -182,6 +182,9 @@ def _export(args: argparse.Namespace) -> int:
 # -- demo -----------------------------------------------------------------------
 def _describe(event: ContactEvent) -> str:
     kind, data = event.kind, event.data
+    if kind == EventKind.AGENT_STATE:
+        username, state, contact_id = data
+        return f"agent {username} is {state}" + (f" ({contact_id[:8]})" if contact_id else "")
     if kind == EventKind.INITIATED:
         method, previous, customer = data
         after = f", after {previous[:8]}" if previous else ""
@@ -215,7 +218,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
                 def show(event: ContactEvent) -> None:
                     at = service.wall(event.timestamp_s).strftime("%H:%M:%S.%f")[:-3]
-                    console.print(f"  [cyan]{at}[/cyan]  {event.contact_id[:8]}  "
+                    who = event.contact_id[:8] or "agent"
+                    console.print(f"  [cyan]{at}[/cyan]  {who:<8}  "
                                   f"[bold]{event.kind:<20}[/bold] {_describe(event)}",
                                   soft_wrap=True)
 

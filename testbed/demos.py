@@ -76,7 +76,7 @@ def setup_queued_callback(tb: Testbed) -> None:
     tb.add_queue("CallbackQueue", outbound_whisper_flow="OutboundWhisper")
     tb.add_number(SERVICE_NUMBER, "Inbound")
     # The agent becomes available four minutes in (11:39:00 at the default start).
-    tb.add_agent(MockAgent("agent", ["InboundQueue", "CallbackQueue"], available_at=240.0))
+    tb.add_agent(MockAgent("alex", ["InboundQueue", "CallbackQueue"], available_at=240.0))
     tb.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0.0,
                              callback_after_s=120, answer_after_s=0, talk_s=335))
 

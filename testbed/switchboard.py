@@ -118,6 +118,7 @@ class Switchboard:
         endpoint, end = line_pair(self._loop, f"agent {username}")
         agent = self.agents[username] = Agent(username, end, queues, acw_timeout_s)
         end.on_receive(lambda message: self._from_agent(agent, message))
+        self._agent_state(agent, AgentState.OFFLINE, notify=False)
         return endpoint
 
     # -- helpers ----------------------------------------------------------
@@ -263,11 +264,12 @@ class Switchboard:
                              f"'Available' or 'Offline'")
 
     def _agent_state(self, agent: Agent, state: AgentState,
-                     contact: Contact | None = None) -> None:
+                     contact: Contact | None = None, notify: bool = True) -> None:
         agent.state = state
         contact_id = None if contact is None else contact.id
         self.records.append(self._now(), "", _E.AGENT_STATE, (agent.username, state, contact_id))
-        agent.line.send(AgentStatus(state, contact_id))
+        if notify:
+            agent.line.send(AgentStatus(state, contact_id))
 
     def _make_available(self, agent: Agent) -> None:
         agent.available_since = self._now()
