@@ -15,7 +15,6 @@ customer-whisper flow plays.  Then both are joined (ConnectedToAgent).
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +56,16 @@ _E = EventKind
 _CUSTOMER_DISCONNECT = DisconnectReason.CUSTOMER_DISCONNECT
 _AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
 _FLOW_DISCONNECT = DisconnectReason.CONTACT_FLOW_DISCONNECT
+
+
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_SET = (0x8000 << 48) | (4 << 76)
+
+
+def _uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))``, without building the UUID object."""
+    h = f"{(bits & _UUID_CLEAR) | _UUID_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Switchboard:
@@ -131,7 +140,7 @@ class Switchboard:
     def _new_contact(self, method: InitiationMethod, phone: Phone,
                      previous: Contact | None = None) -> Contact:
         self._seq += 1
-        contact_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        contact_id = _uuid4_text(self._rng.getrandbits(128))
         contact = Contact(contact_id, self._seq, method, phone)
         phone.contacts[contact_id] = contact
         self._log(contact, _E.INITIATED,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from testbed import ContactEvent, EventKind, Testbed
@@ -63,6 +65,14 @@ async def test_scaled_run_gives_the_same_json_as_virtual() -> None:
     scaled = await play(speed=1200)  # the ten minutes in half a second
     assert scaled.records_json() == virtual.records_json()
     assert scaled.events() == virtual.events()
+
+
+@pytest.mark.testbed
+async def test_contact_ids_are_version_4_uuids() -> None:
+    tb = await play()
+    for record in tb.records:
+        parsed = uuid.UUID(record.contact_id)
+        assert parsed.version == 4 and str(parsed) == record.contact_id
 
 
 @pytest.mark.testbed
