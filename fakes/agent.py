@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from fakes.transcript import Transcript
-from testbed import Clock, LineEnd
+from testbed import Clock, LineEnd, QueueRouting
 from testbed.messages import (
     Accept,
     AgentStatus,
@@ -49,7 +49,7 @@ class MockAgent(Transcript):
     def __init__(
         self,
         username: str,
-        queues: Iterable[str] | Mapping[str, int],
+        queues: Iterable[str] | Mapping[str, int | tuple[int, float] | QueueRouting],
         *,
         available_at: float | str | datetime | None = 0.0,
         offline_at: float | str | datetime | None = None,
@@ -63,7 +63,8 @@ class MockAgent(Transcript):
     ) -> None:
         super().__init__(keep_transcript)
         self._username = username
-        self._queues = dict(queues) if isinstance(queues, Mapping) else list(queues)
+        self._queues: list[str] | dict[str, int | tuple[int, float] | QueueRouting] = (
+            dict(queues) if isinstance(queues, Mapping) else list(queues))
         self._acw_timeout_s = acw_timeout_s
         self.available_at = available_at
         self.offline_at = offline_at
@@ -87,7 +88,7 @@ class MockAgent(Transcript):
         return self._username
 
     @property
-    def queues(self) -> list[str] | dict[str, int]:
+    def queues(self) -> list[str] | dict[str, int | tuple[int, float] | QueueRouting]:
         return self._queues
 
     @property
@@ -115,6 +116,10 @@ class MockAgent(Transcript):
 
     def go_offline(self) -> None:
         self.line.send(SetStatus("Offline"))
+
+    def set_status(self, status: str) -> None:
+        """Set any status: Available, Offline or a custom one such as Break."""
+        self.line.send(SetStatus(status))
 
     def accept(self, contact_id: str) -> None:
         self.line.send(Accept(contact_id))

@@ -4,7 +4,7 @@ The public API is re-exported here; everything else is an implementation
 detail.
 """
 
-from testbed.agents import AgentState, RoutingProfile
+from testbed.agents import AgentState, QueueRouting, RoutingProfile
 from testbed.centre import AgentEndpoint, CallerEndpoint, Testbed
 from testbed.clock import REAL_TIME, VIRTUAL, Clock, TestbedLoop, parse_instant, run
 from testbed.errors import ConfigError, FlowError, ProtocolError, StateError, TestbedError
@@ -62,6 +62,7 @@ __all__ = [
     "PlayPrompt",
     "ProtocolError",
     "QueueInfo",
+    "QueueRouting",
     "RecordService",
     "RoutingProfile",
     "SetAttributes",

@@ -20,7 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
-from testbed.agents import RoutingProfile
+from testbed.agents import DEFAULT_CUSTOM_STATUSES, QueueRouting, RoutingProfile
 from testbed.clock import DEFAULT_START, VIRTUAL, Clock, check_speed
 from testbed.errors import ConfigError, StateError
 from testbed.flows import Flow
@@ -47,7 +47,7 @@ class AgentEndpoint(Protocol):
     @property
     def username(self) -> str: ...
     @property
-    def queues(self) -> Iterable[str] | Mapping[str, int]: ...
+    def queues(self) -> Iterable[str] | Mapping[str, int | tuple[int, float] | QueueRouting]: ...
     @property
     def acw_timeout_s(self) -> float: ...
     def attach(self, line: LineEnd, clock: Clock) -> None: ...
@@ -65,6 +65,8 @@ class Testbed:
     ``records`` names the record store (``memory:``, ``jsonl:PATH``,
     ``sqlite:PATH``, or a path ending in .jsonl / .sqlite / .db; see
     ``testbed.stores``); events are acknowledged at the end of each instant.
+    ``custom_statuses`` are the unavailable statuses agents may set besides
+    Available and Offline (default Break, Lunch, Training).
     ``keep_finished_records=False`` drops finished contacts from memory once
     they are written (records are then read back from the store).
     """
@@ -80,6 +82,7 @@ class Testbed:
         paused: bool = False,
         wall_clock: bool = False,
         offer_timeout_s: float = DEFAULT_OFFER_TIMEOUT_S,
+        custom_statuses: Iterable[str] = DEFAULT_CUSTOM_STATUSES,
         records: str | RecordStore = "memory:",
         keep_finished_records: bool = True,
         fsync: bool = False,
@@ -90,6 +93,7 @@ class Testbed:
         self._paused = paused
         self._wall_clock = wall_clock
         self._offer_timeout_s = offer_timeout_s
+        self._custom_statuses = tuple(custom_statuses)
         self._store = records if not isinstance(records, str) else None
         self._store_url = records if isinstance(records, str) else None
         self._keep_finished = keep_finished_records
@@ -121,6 +125,7 @@ class Testbed:
         self.record_service = service
         self._switchboard = Switchboard(clock, self.record_service, self._seed,
                                         self._offer_timeout_s)
+        self._switchboard.custom_statuses = self._custom_statuses
         if self._wall_clock:
             self._exit.enter_context(clock.wall_clock())
         return self
@@ -178,7 +183,8 @@ class Testbed:
         """A raw caller line for your own endpoint code."""
         return self.switchboard.connect_phone(number)
 
-    def connect_agent(self, username: str, queues: Iterable[str] | Mapping[str, int],
+    def connect_agent(self, username: str,
+                      queues: Iterable[str] | Mapping[str, int | tuple[int, float] | QueueRouting],
                       acw_timeout_s: float = 0.0) -> LineEnd:
         """A raw agent line for your own endpoint code (e.g. an agent desktop)."""
         return self.switchboard.connect_agent(username, RoutingProfile(queues), acw_timeout_s)

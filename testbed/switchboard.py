@@ -14,11 +14,18 @@ customer-whisper flow plays.  Then both are joined (ConnectedToAgent).
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from typing import Any
 
-from testbed.agents import Agent, AgentPool, AgentState, RoutingProfile
+from testbed.agents import (
+    DEFAULT_CUSTOM_STATUSES,
+    Agent,
+    AgentPool,
+    AgentState,
+    RoutingProfile,
+)
 from testbed.clock import Clock
 from testbed.contacts import Contact, ContactState, Phone
 from testbed.errors import ConfigError, StateError
@@ -85,6 +92,8 @@ class Switchboard:
         self.phones: dict[str, Phone] = {}
         self.agents: dict[str, Agent] = {}
         self.pool = AgentPool()
+        self.custom_statuses: tuple[str, ...] = DEFAULT_CUSTOM_STATUSES
+        self._reroutes: dict[str, tuple[float, asyncio.TimerHandle]] = {}
 
     # -- configuration ----------------------------------------------------
     def add_flow(self, flow: Flow) -> None:
@@ -262,17 +271,17 @@ class Switchboard:
                                  f"{agent.contact.id!r}; end it first")
             if agent.state is not AgentState.AVAILABLE:
                 self._make_available(agent)
-        elif status == AgentState.OFFLINE:
-            if agent.contact is not None or agent.offer is not None:
-                raise StateError(f"agent {agent.username!r} has a contact; "
-                                 f"finish it before going Offline")
-            self.pool.discard(agent)
-            self._agent_state(agent, AgentState.OFFLINE)
-        else:
-            raise StateError(f"unknown status {status!r}; an agent can set "
-                             f"'Available' or 'Offline'")
+            return
+        if status != AgentState.OFFLINE and status not in self.custom_statuses:
+            allowed = ", ".join(repr(s) for s in ("Available", "Offline", *self.custom_statuses))
+            raise StateError(f"unknown status {status!r}; an agent can set {allowed}")
+        if agent.contact is not None or agent.offer is not None:
+            raise StateError(f"agent {agent.username!r} has a contact; "
+                             f"finish it before going {status}")
+        self.pool.discard(agent)
+        self._agent_state(agent, AgentState.OFFLINE if status == AgentState.OFFLINE else status)
 
-    def _agent_state(self, agent: Agent, state: AgentState,
+    def _agent_state(self, agent: Agent, state: str,
                      contact: Contact | None = None, notify: bool = True) -> None:
         agent.state = state
         contact_id = None if contact is None else contact.id
@@ -388,26 +397,54 @@ class Switchboard:
         self._route_queue(queue)
 
     def _route_queue(self, queue: Queue) -> None:
+        """Offer the queue's oldest contacts to the longest-idle agents they can reach."""
+        now = self._now()
         while True:
             contact = queue.next_unoffered()
             if contact is None:
                 return
-            agent = self.pool.longest_idle(queue.name)
+            waited = now - contact.enqueued_at
+            agent = self.pool.longest_idle(queue.name, waited)
             if agent is None:
+                # Idle agents whose routing delay has not passed yet: look again then.
+                delay = self.pool.next_delay(queue.name, waited)
+                if delay is not None:
+                    self._route_again(queue, contact.enqueued_at + delay)
                 return
             self._offer(contact, agent)
 
     def _route_agent(self, agent: Agent) -> None:
+        """Offer the agent the oldest contact of their best priority that reaches them."""
+        now = self._now()
+        profile = agent.profile
         best: Contact | None = None
         best_key: tuple[int, float, int] | None = None
-        for name, priority in agent.profile.priorities.items():
-            contact = self.queues[name].next_unoffered()
-            if contact is not None:
-                key = (priority, contact.enqueued_at, contact.seq)
-                if best_key is None or key < best_key:
-                    best, best_key = contact, key
+        for name, priority in profile.priorities.items():
+            queue = self.queues[name]
+            contact = queue.next_unoffered()
+            if contact is None:
+                continue
+            if not profile.reaches(name, now - contact.enqueued_at):
+                self._route_again(queue, contact.enqueued_at + profile.delays[name])
+                continue
+            key = (priority, contact.enqueued_at, contact.seq)
+            if best_key is None or key < best_key:
+                best, best_key = contact, key
         if best is not None:
             self._offer(best, agent)
+
+    def _route_again(self, queue: Queue, at: float) -> None:
+        """Route ``queue`` again at testbed time ``at`` (one pending look per queue)."""
+        pending = self._reroutes.get(queue.name)
+        if pending is not None:
+            if pending[0] <= at:
+                return
+            pending[1].cancel()
+        self._reroutes[queue.name] = (at, self.clock.call_at(at, self._reroute, queue))
+
+    def _reroute(self, queue: Queue) -> None:
+        del self._reroutes[queue.name]
+        self._route_queue(queue)
 
     def _offer(self, contact: Contact, agent: Agent) -> None:
         self.pool.discard(agent)
@@ -438,7 +475,9 @@ class Switchboard:
     def _reject(self, agent: Agent, contact: Contact) -> None:
         self._withdraw_offer(contact)
         self._log(contact, _E.REJECTED, agent.username)
-        self._make_available(agent)
+        # Like a missed offer, a rejection takes the agent out of routing until
+        # they set Available again (otherwise the same contact comes straight back).
+        self._agent_state(agent, AgentState.REJECTED, contact)
         if contact.queue is not None:
             self._route_queue(contact.queue)
 

@@ -1,0 +1,197 @@
+"""Queue, routing and agent rules, each with exact timestamps."""
+
+from __future__ import annotations
+
+from fakes import MockAgent, MockCaller
+from testbed import (
+    EventHook,
+    Flow,
+    PlayPrompt,
+    QueueRouting,
+    SetEventHook,
+    SetWorkingQueue,
+    Testbed,
+    TransferToQueue,
+)
+from testbed.demos import SERVICE_NUMBER
+from testbed.messages import Disconnected, Error, Offered, Ringing
+
+from .conftest import JANE, JOHN, at, seed_centre
+
+SALES = "+18005550111"
+
+
+def _two_queues(tb: Testbed, whisper_s: float = 0) -> None:
+    """Two numbers, each straight into its own queue (Support, Sales)."""
+    blocks = []
+    if whisper_s:
+        tb.add_flow(Flow.of("Whisper", [PlayPrompt(id="w", text="whisper", duration_s=whisper_s)]))
+        blocks.append(SetEventHook(id="hook", hook=EventHook.AGENT_WHISPER, flow="Whisper",
+                                   next="q"))
+    for queue, number in (("Support", SERVICE_NUMBER), ("Sales", SALES)):
+        tb.add_flow(Flow.of(queue, [*blocks,
+                                    SetWorkingQueue(id="q", queue=queue, next="t"),
+                                    TransferToQueue(id="t")]))
+        tb.add_queue(queue)
+        tb.add_number(number, queue)
+
+
+async def test_agent_takes_the_best_priority_before_the_oldest_contact(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, talk_s=60))
+    testbed.add_caller(MockCaller(JANE, dial=SALES, dial_at=30, talk_s=60))
+    testbed.add_agent(MockAgent("alice", {"Sales": 1, "Support": 2}, available_at=100))
+
+    await testbed.run_until_idle()
+
+    support, sales = (r.to_ctr() for r in testbed.records)
+    # Jane (Sales, priority 1) first although John (Support) waited longer.
+    assert sales["Queue"]["DequeueTimestamp"] == at("11:36:40")
+    assert support["Queue"]["DequeueTimestamp"] == at("11:37:40")
+
+
+async def test_routing_delay_holds_a_contact_back_from_that_agent(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    testbed.add_agent(MockAgent("backup", {"Support": QueueRouting(priority=1, delay_s=45)},
+                                available_at=0))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=10, talk_s=60))
+
+    await testbed.run_until_idle()
+
+    [record] = (r.to_ctr() for r in testbed.records)
+    assert record["Queue"]["EnqueueTimestamp"] == at("11:35:10")
+    assert record["Queue"]["DequeueTimestamp"] == at("11:35:55")  # 45 s later
+    assert record["Agent"]["Username"] == "backup"
+
+
+async def test_an_agent_without_delay_answers_first(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    testbed.add_agent(MockAgent("backup", {"Support": (1, 45)}, available_at=0))
+    testbed.add_agent(MockAgent("main", ["Support"], available_at=20))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=10, talk_s=60))
+
+    await testbed.run_until_idle()
+
+    [record] = (r.to_ctr() for r in testbed.records)
+    assert record["Queue"]["DequeueTimestamp"] == at("11:35:20")
+    assert record["Agent"]["Username"] == "main"
+
+
+async def test_rejecting_agent_leaves_routing_and_the_contact_keeps_its_place(
+        testbed: Testbed) -> None:
+    _two_queues(testbed)
+    grumpy = MockAgent("grumpy", ["Support"], available_at=0, reject=True)
+    testbed.add_agent(grumpy)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=10, talk_s=30))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=20, talk_s=30))
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=50))
+
+    await testbed.run_until_idle()
+
+    john, jane = (r.to_ctr() for r in testbed.records)
+    assert grumpy.state == "Rejected"
+    assert (john["Agent"]["Username"], john["Queue"]["DequeueTimestamp"]) == \
+        ("alice", at("11:35:50"))
+    assert jane["Queue"]["DequeueTimestamp"] == at("11:36:20")  # after John's 30 s call
+
+
+async def test_after_contact_work_times_out_when_the_agent_does_not_end_it(
+        testbed: Testbed) -> None:
+    _two_queues(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=0, acw_s=None,
+                                acw_timeout_s=90))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, talk_s=60))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=10, talk_s=60))
+
+    await testbed.run_until_idle()
+
+    john, jane = (r.to_ctr() for r in testbed.records)
+    assert john["Agent"]["AfterContactWorkStartTimestamp"] == at("11:36:00")
+    assert john["Agent"]["AfterContactWorkEndTimestamp"] == at("11:37:30")
+    assert jane["Queue"]["DequeueTimestamp"] == at("11:37:30")
+
+
+async def test_agent_on_break_gets_no_contacts_until_available(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    alice = MockAgent("alice", ["Support"], available_at=0)
+    testbed.add_agent(alice)
+    testbed.clock.call_at(5, alice.set_status, "Lunch")
+    testbed.clock.call_at(300, alice.go_available)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=10, talk_s=60))
+
+    await testbed.run_until_idle()
+
+    [record] = (r.to_ctr() for r in testbed.records)
+    assert record["Queue"]["DequeueTimestamp"] == at("11:40:00")
+
+
+async def test_unknown_custom_status_is_refused_naming_the_allowed_ones(
+        testbed: Testbed) -> None:
+    _two_queues(testbed)
+    alice = MockAgent("alice", ["Support"], available_at=None)
+    testbed.add_agent(alice)
+    alice.set_status("Napping")
+    await testbed.advance(1)
+    [error] = alice.errors
+    assert isinstance(error, Error)
+    assert "unknown status 'Napping'" in error.detail and "'Break'" in error.detail
+
+
+async def test_customer_hanging_up_during_the_agent_whisper(testbed: Testbed) -> None:
+    _two_queues(testbed, whisper_s=10)
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=0))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, patience_s=5))
+
+    await testbed.run_until_idle()
+
+    [record] = (r.to_ctr() for r in testbed.records)
+    assert record["Queue"]["DequeueTimestamp"] == at("11:35:00")
+    assert record["DisconnectTimestamp"] == at("11:35:05")
+    assert record["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+    assert record["Agent"]["Username"] == "alice"
+    assert record["Agent"]["ConnectedToAgentTimestamp"] is None
+    assert record["Agent"]["AfterContactWorkStartTimestamp"] == at("11:35:05")
+
+
+async def test_whisper_is_cut_at_two_minutes(testbed: Testbed) -> None:
+    _two_queues(testbed, whisper_s=300)
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=0))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, talk_s=10))
+
+    await testbed.run_until_idle()
+
+    [record] = (r.to_ctr() for r in testbed.records)
+    assert record["Agent"]["ConnectedToAgentTimestamp"] == at("11:37:00")
+
+
+async def test_caller_hanging_up_while_the_callback_offer_plays(testbed: Testbed) -> None:
+    seed_centre(testbed)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, patience_s=65))
+
+    await testbed.run_until_idle()
+
+    [record] = (r.to_ctr() for r in testbed.records)
+    assert record["DisconnectTimestamp"] == at("11:36:05")
+    assert record["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+    assert record["NextContactId"] is None
+
+
+async def test_agent_hanging_up_while_the_callback_rings(testbed: Testbed) -> None:
+    seed_centre(testbed)
+    alice = MockAgent("alice", ["CallbackQueue"], available_at=0)
+    testbed.add_agent(alice)
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120, answer_after_s=None)
+    testbed.add_caller(john)
+    # The callback queues at 11:38:39; alice's 10 s whisper ends and John's phone
+    # rings from 11:38:49.  Nobody answers; alice gives up at 11:39:00.
+    await testbed.run_until("2022-04-08T11:39:00Z")
+    [offered] = alice.messages(Offered)
+    alice.hang_up(offered.contact_id)
+    await testbed.run_until_idle()
+
+    [_inbound, callback] = (r.to_ctr() for r in testbed.records)
+    assert callback["DisconnectTimestamp"] == at("11:39:00")
+    assert callback["DisconnectReason"] == "AGENT_DISCONNECT"
+    assert callback["ConnectedToSystemTimestamp"] is None
+    assert [type(m).__name__ for m in john.messages(Ringing)] == ["Ringing"]
+    assert john.messages(Disconnected)[-1].contact_id == offered.contact_id
