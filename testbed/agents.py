@@ -7,6 +7,7 @@ they became available, so the first one that serves a queue is the answer.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ def _routing(name: str, value: object) -> QueueRouting:
 class Agent:
     """An agent as the switchboard sees them."""
 
-    __slots__ = ("acw_timeout_s", "available_since", "contact", "in_pool", "line", "offer",
+    __slots__ = ("acw_timeout_s", "acw_timer", "available_since", "contact", "in_pool", "line", "offer",
                  "pool_stamp", "profile", "state", "username")
 
     def __init__(self, username: str, line: LineEnd, profile: RoutingProfile,
@@ -115,6 +116,7 @@ class Agent:
         self.contact: Contact | None = None    # accepted: on it or in its after-contact work
         self.in_pool = False
         self.pool_stamp = 0
+        self.acw_timer: asyncio.TimerHandle | None = None
 
     def __repr__(self) -> str:
         return f"<Agent {self.username!r} {self.state}>"

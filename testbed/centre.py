@@ -28,7 +28,7 @@ from testbed.lines import LineEnd
 from testbed.queues import Queue
 from testbed.records import ContactEvent, ContactRecord, RecordService, records_to_json
 from testbed.stores import RecordStore, open_store
-from testbed.switchboard import DEFAULT_OFFER_TIMEOUT_S, Switchboard
+from testbed.switchboard import DEFAULT_OFFER_TIMEOUT_S, DEFAULT_RING_TIMEOUT_S, Switchboard
 
 __all__ = ["AgentEndpoint", "CallerEndpoint", "Testbed"]
 
@@ -53,6 +53,12 @@ class AgentEndpoint(Protocol):
     def attach(self, line: LineEnd, clock: Clock) -> None: ...
 
 
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(f"{name} must be a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
 class Testbed:
     """A simulated contact centre on the testbed clock.
 
@@ -65,7 +71,9 @@ class Testbed:
     ``records`` names the record store (``memory:``, ``jsonl:PATH``,
     ``sqlite:PATH``, or a path ending in .jsonl / .sqlite / .db; see
     ``testbed.stores``); events are acknowledged at the end of each instant.
-    ``custom_statuses`` are the unavailable statuses agents may set besides
+    ``offer_timeout_s`` (20) is how long an agent has to accept an offer;
+    ``ring_timeout_s`` (30) how long a callback's dial-out rings unanswered
+    before it counts as a failed attempt.  ``custom_statuses`` are the unavailable statuses agents may set besides
     Available and Offline (default Break, Lunch, Training).
     ``keep_finished_records=False`` drops finished contacts from memory once
     they are written (records are then read back from the store).
@@ -82,6 +90,7 @@ class Testbed:
         paused: bool = False,
         wall_clock: bool = False,
         offer_timeout_s: float = DEFAULT_OFFER_TIMEOUT_S,
+        ring_timeout_s: float = DEFAULT_RING_TIMEOUT_S,
         custom_statuses: Iterable[str] = DEFAULT_CUSTOM_STATUSES,
         records: str | RecordStore = "memory:",
         keep_finished_records: bool = True,
@@ -92,7 +101,8 @@ class Testbed:
         self._seed = seed
         self._paused = paused
         self._wall_clock = wall_clock
-        self._offer_timeout_s = offer_timeout_s
+        self._offer_timeout_s = _positive("offer_timeout_s", offer_timeout_s)
+        self._ring_timeout_s = _positive("ring_timeout_s", ring_timeout_s)
         self._custom_statuses = tuple(custom_statuses)
         self._store = records if not isinstance(records, str) else None
         self._store_url = records if isinstance(records, str) else None
@@ -126,6 +136,7 @@ class Testbed:
         self._switchboard = Switchboard(clock, self.record_service, self._seed,
                                         self._offer_timeout_s)
         self._switchboard.custom_statuses = self._custom_statuses
+        self._switchboard.ring_timeout_s = self._ring_timeout_s
         if self._wall_clock:
             self._exit.enter_context(clock.wall_clock())
         return self

@@ -47,7 +47,7 @@ class Phone:
 class Contact:
     """One leg of a customer interaction, while it lives."""
 
-    __slots__ = ("agent", "attributes", "callback", "customer_on_line", "enqueued_at", "hooks",
+    __slots__ = ("agent", "attempts", "attributes", "callback", "customer_on_line", "enqueued_at", "hooks",
                  "id", "method", "offered_to", "phone", "queue", "queue_name", "queue_stamp",
                  "run", "seq", "state", "timer")
 
@@ -69,6 +69,7 @@ class Contact:
         self.hooks: dict[str, str] = {}
         self.attributes: dict[str, str] = {}
         self.callback: CreateCallback | None = None
+        self.attempts = 0                        # callback dial-outs so far
 
     def __repr__(self) -> str:
         return f"<Contact {self.id[:8]} {self.method} {self.state.name}>"

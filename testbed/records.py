@@ -60,6 +60,7 @@ class DisconnectReason(StrEnum):
     CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
     AGENT_DISCONNECT = "AGENT_DISCONNECT"
     CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
+    CUSTOMER_CONNECTION_NOT_ESTABLISHED = "CUSTOMER_CONNECTION_NOT_ESTABLISHED"
     TELECOM_PROBLEM = "TELECOM_PROBLEM"
     OTHER = "OTHER"
 
@@ -76,6 +77,7 @@ class EventKind(StrEnum):
     REJECTED = "REJECTED"                      # agent username
     DEQUEUED = "DEQUEUED"                      # agent username who accepted, or None
     CONNECTED_TO_AGENT = "CONNECTED_TO_AGENT"  # agent username
+    NO_ANSWER = "NO_ANSWER"                    # callback dial-out attempt number not answered
     NEXT_CONTACT = "NEXT_CONTACT"              # id of the contact that follows this one
     ATTRIBUTES = "ATTRIBUTES"                  # ((key, value), ...)
     DISCONNECTED = "DISCONNECTED"              # DisconnectReason

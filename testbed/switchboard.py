@@ -63,6 +63,9 @@ _E = EventKind
 _CUSTOMER_DISCONNECT = DisconnectReason.CUSTOMER_DISCONNECT
 _AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
 _FLOW_DISCONNECT = DisconnectReason.CONTACT_FLOW_DISCONNECT
+# A callback whose every dial-out went unanswered.
+_NOT_ANSWERED = DisconnectReason.CUSTOMER_CONNECTION_NOT_ESTABLISHED
+DEFAULT_RING_TIMEOUT_S = 30.0
 
 
 _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
@@ -83,6 +86,7 @@ class Switchboard:
         self.clock = clock
         self.records = records
         self.offer_timeout_s = offer_timeout_s
+        self.ring_timeout_s = DEFAULT_RING_TIMEOUT_S
         self._rng = random.Random(seed)
         self._seq = 0
         self._loop = clock.loop
@@ -217,6 +221,7 @@ class Switchboard:
     def _answer(self, contact: Contact) -> None:
         if contact.state is not ContactState.RINGING:
             raise StateError(f"contact {contact.id!r} is not ringing")
+        contact.cancel_timer()
         contact.state = ContactState.CONNECTING
         contact.customer_on_line = True
         self._log(contact, _E.CONNECTED_TO_SYSTEM)
@@ -521,8 +526,7 @@ class Switchboard:
             return
         if participant is Participant.AGENT:
             if contact.method is InitiationMethod.CALLBACK:
-                contact.state = ContactState.RINGING
-                contact.phone.line.send(Ringing(contact.id, contact.queue_name or ""))
+                self._dial_out(contact)
                 return
             self._whisper(contact, contact.hooks.get(EventHook.CUSTOMER_WHISPER),
                           Participant.CUSTOMER)
@@ -533,6 +537,36 @@ class Switchboard:
         self._log(contact, _E.CONNECTED_TO_AGENT, agent.username)
         agent.line.send(Connected(contact.id, contact.phone.number))
         contact.phone.line.send(Connected(contact.id, agent.username))
+
+    # -- callback dial-out -----------------------------------------------------------
+    def _dial_out(self, contact: Contact) -> None:
+        """Ring the customer of a callback; unanswered after ``ring_timeout_s``, retry."""
+        contact.state = ContactState.RINGING
+        contact.attempts += 1
+        contact.timer = self.call_later(self.ring_timeout_s, self._not_answered, contact)
+        contact.phone.line.send(Ringing(contact.id, contact.queue_name or ""))
+
+    def _not_answered(self, contact: Contact) -> None:
+        contact.timer = None
+        block = contact.callback
+        retries = block.max_retries if block is not None else 0
+        if contact.attempts > retries:
+            self._end(contact, _NOT_ANSWERED)
+            return
+        # The agent is released (after-contact work for the attempt); the
+        # callback waits the retry interval, scheduled, then queues again.
+        self._log(contact, _E.NO_ANSWER, contact.attempts)
+        contact.phone.line.send(Disconnected(contact.id, "NO_ANSWER"))
+        agent = contact.agent
+        contact.agent = None
+        if agent is not None:
+            agent.line.send(Disconnected(contact.id, "NO_ANSWER"))
+            self._start_acw(agent, contact)
+        queue = self.queues[contact.queue_name or ""]
+        interval = block.retry_interval_s if block is not None else 0.0
+        contact.state = ContactState.SCHEDULED
+        self._log(contact, _E.SCHEDULED, (queue.name, interval))
+        contact.timer = self.call_later(interval, self._delay_over, contact, queue)
 
     # -- ending -------------------------------------------------------------------
     def _end(self, contact: Contact, reason: DisconnectReason) -> None:
@@ -560,16 +594,18 @@ class Switchboard:
         self._log(contact, _E.ACW_STARTED, agent.username)
         self._agent_state(agent, AgentState.AFTER_CONTACT_WORK, contact)
         if agent.acw_timeout_s > 0:
-            contact.timer = self.call_later(agent.acw_timeout_s, self._acw_timed_out,
-                                            agent, contact)
+            agent.acw_timer = self.call_later(agent.acw_timeout_s, self._acw_timed_out,
+                                              agent, contact)
 
     def _acw_timed_out(self, agent: Agent, contact: Contact) -> None:
-        contact.timer = None
+        agent.acw_timer = None
         if agent.contact is contact:
             self._end_acw(agent, contact)
 
     def _end_acw(self, agent: Agent, contact: Contact) -> None:
-        contact.cancel_timer()
+        if agent.acw_timer is not None:
+            agent.acw_timer.cancel()
+            agent.acw_timer = None
         self._log(contact, _E.ACW_ENDED, agent.username)
         agent.contact = None
         self._make_available(agent)

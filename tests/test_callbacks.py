@@ -1,0 +1,128 @@
+"""Callback rules: scheduled delay, dial-out retries, offers that time out."""
+
+from __future__ import annotations
+
+from fakes import MockAgent, MockCaller
+from testbed import (
+    CreateCallback,
+    Disconnect,
+    EventHook,
+    Flow,
+    GetCustomerInput,
+    PlayPrompt,
+    SetEventHook,
+    SetWorkingQueue,
+    Testbed,
+    TransferToQueue,
+)
+from testbed.demos import SERVICE_NUMBER
+from testbed.messages import Message, Ringing
+from testbed.metrics import realtime
+
+from .conftest import JOHN, at
+
+
+def _callback_centre(tb: Testbed, *, delay_s: float = 0, retries: int = 0,
+                     interval_s: float = 300) -> None:
+    tb.add_flow(
+        Flow.of("In", [
+            SetEventHook(id="hook", hook=EventHook.CUSTOMER_QUEUE, flow="Offer", next="q"),
+            SetWorkingQueue(id="q", queue="Support", next="transfer"),
+            TransferToQueue(id="transfer"),
+        ]),
+        Flow.of("Offer", [
+            GetCustomerInput(id="ask", text="Press 1 for a callback.", duration_s=5,
+                             timeout_s=3600, conditions={"1": "cb"},
+                             errors={"NoMatchingError": "bye"}),
+            CreateCallback(id="cb", queue="Callbacks", initial_delay_s=delay_s, max_retries=retries,
+                           retry_interval_s=interval_s, next="bye"),
+            Disconnect(id="bye"),
+        ]),
+        Flow.of("Hello", [PlayPrompt(id="hi", text="Your callback.", duration_s=4)]),
+    )
+    tb.add_queue("Support")
+    tb.add_queue("Callbacks", outbound_whisper_flow="Hello")
+    tb.add_number(SERVICE_NUMBER, "In")
+
+
+async def test_unanswered_callback_is_retried_then_ends(testbed: Testbed) -> None:
+    _callback_centre(testbed, retries=1, interval_s=300)
+    testbed.add_agent(MockAgent("alice", ["Callbacks"], available_at=0))
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120, answer_after_s=None)
+    testbed.add_caller(john)
+
+    await testbed.run_until_idle()
+
+    _inbound, callback = (r.to_ctr() for r in testbed.records)
+    # Rang at 11:37:00 and 11:42:30 (after 30 s of ringing and the 300 s interval).
+    assert [t for t, m in john.heard if isinstance(m, Ringing)] == [120.0, 450.0]
+    assert callback["Queue"]["EnqueueTimestamp"] == at("11:42:30")
+    assert callback["Queue"]["Duration"] == 330
+    assert callback["ConnectedToSystemTimestamp"] is None
+    assert callback["DisconnectTimestamp"] == at("11:43:00")
+    assert callback["DisconnectReason"] == "CUSTOMER_CONNECTION_NOT_ESTABLISHED"
+
+
+async def test_no_retries_means_one_dial_attempt(testbed: Testbed) -> None:
+    _callback_centre(testbed, retries=0)
+    testbed.add_agent(MockAgent("alice", ["Callbacks"], available_at=0))
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120, answer_after_s=None)
+    testbed.add_caller(john)
+
+    await testbed.run_until_idle()
+
+    assert len(john.messages(Ringing)) == 1
+    _inbound, callback = (r.to_ctr() for r in testbed.records)
+    assert callback["DisconnectTimestamp"] == at("11:37:30")
+
+
+async def test_callback_answered_on_the_second_attempt(testbed: Testbed) -> None:
+    _callback_centre(testbed, retries=2, interval_s=60)
+    testbed.add_agent(MockAgent("alice", ["Callbacks"], available_at=0))
+
+    def answer_second_ring(caller: MockCaller, message: Message) -> None:
+        if isinstance(message, Ringing) and len(caller.messages(Ringing)) == 2:
+            caller.answer(message.contact_id)
+
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120,
+                                  answer_after_s=None, talk_s=100,
+                                  on_message=answer_second_ring))
+
+    await testbed.run_until_idle()
+
+    _inbound, callback = (r.to_ctr() for r in testbed.records)
+    # Ring 1 at 11:37:00 (no answer by 11:37:30), queued again at 11:38:30, answered at once.
+    assert callback["ConnectedToSystemTimestamp"] == at("11:38:30")
+    assert callback["Agent"]["ConnectedToAgentTimestamp"] == at("11:38:34")
+    assert callback["DisconnectTimestamp"] == at("11:40:14")
+    assert callback["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+
+
+async def test_an_offer_that_times_out_uses_no_retry(testbed: Testbed) -> None:
+    _callback_centre(testbed, retries=0)
+    testbed.add_agent(MockAgent("sleepy", ["Callbacks"], available_at=0, accept_after_s=None))
+    testbed.add_agent(MockAgent("alice", ["Callbacks"], available_at=10))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120, talk_s=60))
+
+    await testbed.run_until_idle()
+
+    _inbound, callback = (r.to_ctr() for r in testbed.records)
+    # sleepy let the 11:37:00 offer time out; alice took it at 11:37:20 and John answered.
+    assert callback["Queue"]["DequeueTimestamp"] == at("11:37:20")
+    assert callback["Agent"]["Username"] == "alice"
+    assert callback["ConnectedToSystemTimestamp"] == at("11:37:20")
+    assert callback["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+
+
+async def test_callback_waits_as_scheduled_not_in_queue(testbed: Testbed) -> None:
+    _callback_centre(testbed, delay_s=600)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120))
+    await testbed.run_until("2022-04-08T11:40:00Z")
+    assert testbed.record_service is not None
+    now = realtime(testbed.wall(0), testbed.record_service.entries(), testbed.now)
+    support = now.queues["Callbacks"]
+    assert (support.contacts_scheduled, support.contacts_in_queue) == (1, 0)
+    await testbed.run_until("2022-04-08T11:47:00Z")
+    now = realtime(testbed.wall(0), testbed.record_service.entries(), testbed.now)
+    assert (now.queues["Callbacks"].contacts_scheduled,
+            now.queues["Callbacks"].contacts_in_queue) == (0, 1)
