@@ -101,8 +101,8 @@ def _routing(name: str, value: object) -> QueueRouting:
 class Agent:
     """An agent as the switchboard sees them."""
 
-    __slots__ = ("acw_timeout_s", "acw_timer", "available_since", "contact", "in_pool", "line", "offer",
-                 "pool_stamp", "profile", "state", "username")
+    __slots__ = ("acw_timeout_s", "acw_timer", "available_since", "contact", "in_pool", "line",
+                 "offer", "pool_stamp", "profile", "state", "username")
 
     def __init__(self, username: str, line: LineEnd, profile: RoutingProfile,
                  acw_timeout_s: float = 0.0) -> None:

@@ -73,8 +73,9 @@ class Testbed:
     ``testbed.stores``); events are acknowledged at the end of each instant.
     ``offer_timeout_s`` (20) is how long an agent has to accept an offer;
     ``ring_timeout_s`` (30) how long a callback's dial-out rings unanswered
-    before it counts as a failed attempt.  ``custom_statuses`` are the unavailable statuses agents may set besides
-    Available and Offline (default Break, Lunch, Training).
+    before it counts as a failed attempt.  ``custom_statuses`` are the
+    unavailable statuses agents may set besides Available and Offline
+    (default Break, Lunch, Training).
     ``keep_finished_records=False`` drops finished contacts from memory once
     they are written (records are then read back from the store).
     """

@@ -47,9 +47,9 @@ class Phone:
 class Contact:
     """One leg of a customer interaction, while it lives."""
 
-    __slots__ = ("agent", "attempts", "attributes", "callback", "customer_on_line", "enqueued_at", "hooks",
-                 "id", "method", "offered_to", "phone", "queue", "queue_name", "queue_stamp",
-                 "run", "seq", "state", "timer")
+    __slots__ = ("agent", "attempts", "attributes", "callback", "customer_on_line",
+                 "enqueued_at", "hooks", "id", "method", "offered_to", "phone", "queue",
+                 "queue_name", "queue_stamp", "run", "seq", "state", "timer")
 
     def __init__(self, contact_id: str, seq: int, method: InitiationMethod, phone: Phone) -> None:
         self.id = contact_id
