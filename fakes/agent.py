@@ -8,12 +8,11 @@ they follow.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from fakes.transcript import Transcript
-from testbed import Clock, LineEnd, QueueRouting
+from testbed import Cancellable, Line, QueueRouting, Scheduler
 from testbed.messages import (
     Accept,
     AgentStatus,
@@ -76,9 +75,9 @@ class MockAgent(Transcript):
         self.state = "Offline"
         self.handled: list[str] = []
         self.errors: list[Error] = []
-        self._line: LineEnd | None = None
-        self._clock: Clock | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._line: Line | None = None
+        self._clock: Scheduler | None = None
+        self._timer: Cancellable | None = None
 
     def __repr__(self) -> str:
         return f"<MockAgent {self._username} {self.state}>"
@@ -96,12 +95,12 @@ class MockAgent(Transcript):
         return self._acw_timeout_s
 
     @property
-    def line(self) -> LineEnd:
+    def line(self) -> Line:
         if self._line is None:
             raise RuntimeError(f"{self!r} is not attached to a testbed")
         return self._line
 
-    def attach(self, line: LineEnd, clock: Clock) -> None:
+    def attach(self, line: Line, clock: Scheduler) -> None:
         """Called by ``Testbed.add_agent``: take the line and start the script."""
         self._line, self._clock = line, clock
         line.on_receive(self._hear)

@@ -8,13 +8,12 @@ ISO instant / datetime), the rest from the event they follow.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from fakes.transcript import Transcript
-from testbed import Clock, LineEnd
+from testbed import Cancellable, Line, Scheduler
 from testbed.messages import (
     Answer,
     CallStarted,
@@ -79,9 +78,9 @@ class MockCaller(Transcript):
         self.on_message = on_message
         self.contact_ids: list[str] = []
         self.errors: list[Error] = []
-        self._line: LineEnd | None = None
-        self._clock: Clock | None = None
-        self._timers: dict[str, list[asyncio.TimerHandle]] = {}
+        self._line: Line | None = None
+        self._clock: Scheduler | None = None
+        self._timers: dict[str, list[Cancellable]] = {}
         self._collecting: set[str] = set()
         self._wants_callback: set[str] = set()
 
@@ -93,12 +92,12 @@ class MockCaller(Transcript):
         return self._number
 
     @property
-    def line(self) -> LineEnd:
+    def line(self) -> Line:
         if self._line is None:
             raise RuntimeError(f"{self!r} is not attached to a testbed")
         return self._line
 
-    def attach(self, line: LineEnd, clock: Clock) -> None:
+    def attach(self, line: Line, clock: Scheduler) -> None:
         """Called by ``Testbed.add_caller``: take the line and start the script."""
         self._line, self._clock = line, clock
         line.on_receive(self._hear)

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-from testbed import Clock
+from testbed import Scheduler
 from testbed.messages import Message
 
 __all__ = ["Transcript"]
@@ -17,7 +17,7 @@ M = TypeVar("M", bound=Message)
 class Transcript:
     """Keeps ``(testbed seconds, message)`` for every message heard, and wakes waiters."""
 
-    _clock: Clock | None
+    _clock: Scheduler | None
 
     def __init__(self, keep: bool = True) -> None:
         self._keep = keep

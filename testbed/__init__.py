@@ -6,7 +6,16 @@ detail.
 
 from testbed.agents import AgentState, QueueRouting, RoutingProfile
 from testbed.centre import AgentEndpoint, CallerEndpoint, Testbed
-from testbed.clock import REAL_TIME, VIRTUAL, Clock, TestbedLoop, parse_instant, run
+from testbed.clock import (
+    REAL_TIME,
+    VIRTUAL,
+    Cancellable,
+    Clock,
+    Scheduler,
+    TestbedLoop,
+    parse_instant,
+    run,
+)
 from testbed.errors import ConfigError, FlowError, ProtocolError, StateError, TestbedError
 from testbed.flows import (
     CreateCallback,
@@ -43,6 +52,7 @@ __all__ = [
     "AgentInfo",
     "AgentState",
     "CallerEndpoint",
+    "Cancellable",
     "Clock",
     "ConfigError",
     "ContactEvent",
@@ -65,6 +75,7 @@ __all__ = [
     "QueueRouting",
     "RecordService",
     "RoutingProfile",
+    "Scheduler",
     "SetAttributes",
     "SetEventHook",
     "SetWorkingQueue",

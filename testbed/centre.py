@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Protocol
 
 from testbed.agents import DEFAULT_CUSTOM_STATUSES, QueueRouting, RoutingProfile
-from testbed.clock import DEFAULT_START, VIRTUAL, Clock, check_speed
+from testbed.clock import DEFAULT_START, VIRTUAL, Clock, Scheduler, check_speed
 from testbed.errors import ConfigError, StateError
 from testbed.flows import Flow
 from testbed.lines import LineEnd
@@ -38,7 +38,7 @@ class CallerEndpoint(Protocol):
 
     @property
     def number(self) -> str: ...
-    def attach(self, line: LineEnd, clock: Clock) -> None: ...
+    def attach(self, line: LineEnd, clock: Scheduler) -> None: ...
 
 
 class AgentEndpoint(Protocol):
@@ -50,7 +50,7 @@ class AgentEndpoint(Protocol):
     def queues(self) -> Iterable[str] | Mapping[str, int | tuple[int, float] | QueueRouting]: ...
     @property
     def acw_timeout_s(self) -> float: ...
-    def attach(self, line: LineEnd, clock: Clock) -> None: ...
+    def attach(self, line: LineEnd, clock: Scheduler) -> None: ...
 
 
 def _positive(name: str, value: float) -> float:

@@ -15,6 +15,8 @@ Rules:
   loop has been quiescent (nothing ready, no socket data) for
   ``idle_threshold_s`` real seconds; a scaled clock lets data that arrives
   between timers see the time reached so far.
+* While an endpoint holds the clock (``hold`` / ``release``: a remote
+  endpoint that still owes an answer), time does not move in any mode.
 * A paused clock does not move on its own; ``advance`` and ``run_until``
   drive it, firing every timer up to the target in order.
 
@@ -42,14 +44,16 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from testbed.errors import ConfigError
 
 __all__ = [
     "REAL_TIME",
     "VIRTUAL",
+    "Cancellable",
     "Clock",
+    "Scheduler",
     "TestbedLoop",
     "parse_instant",
     "run",
@@ -104,6 +108,23 @@ def parse_instant(value: str | datetime, where: str = "start") -> datetime:
     return dt.astimezone(UTC)
 
 
+class Cancellable(Protocol):
+    """A scheduled call that can be taken back."""
+
+    def cancel(self) -> None: ...
+
+
+class Scheduler(Protocol):
+    """What an endpoint needs of a clock: the in-process Clock or a remote one."""
+
+    @property
+    def now(self) -> float: ...
+    def seconds(self, when: float | str | datetime) -> float: ...
+    def call_at(self, t: float, callback: Callable[..., object], *args: Any) -> Cancellable: ...
+    def call_later(self, delay_s: float, callback: Callable[..., object],
+                   *args: Any) -> Cancellable: ...
+
+
 class TestbedLoop(asyncio.SelectorEventLoop):
     """A selector event loop whose ``time()`` is the testbed clock.
 
@@ -130,6 +151,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._limit_waiters: list[asyncio.Future[None]] = []
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._executor_jobs = 0
+        self._holds = 0
         self._quiet_polls = 0
         self._fd_map = self._selector.get_map()  # type: ignore[attr-defined]
         self._posts: deque[tuple[Callable[[Any], object], Any]] = deque()
@@ -272,6 +294,13 @@ class TestbedLoop(asyncio.SelectorEventLoop):
     def _executor_job_done(self, _future: asyncio.Future[Any]) -> None:
         self._executor_jobs -= 1
 
+    def hold(self) -> None:
+        """Keep time from moving until a matching ``release`` (an endpoint owes an answer)."""
+        self._holds += 1
+
+    def release(self, count: int = 1) -> None:
+        self._holds = max(0, self._holds - count)
+
     def _io_active(self) -> bool:
         # The loop's own self-pipe is always registered; anything more is a socket.
         return self._executor_jobs > 0 or len(self._fd_map) > 1
@@ -316,7 +345,13 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             hook()
         if self._ready:  # type: ignore[attr-defined]
             return  # a hook made work for this instant
+        if self._holds:
+            # A remote endpoint still owes an answer for this instant: wait for it.
+            self._poll(None)
+            return
         deadline = self.next_deadline()
+        if deadline is not None and deadline <= self._now:
+            return  # due already (set while paused, or at this instant): fire it now
         if self._paused:
             limit = self._limit
             if limit is not None:

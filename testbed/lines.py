@@ -38,7 +38,8 @@ class Line(Protocol):
 class LineEnd:
     """One end of an in-process line."""
 
-    __slots__ = ("_closed", "_handler", "_inbox", "_loop", "_peer", "_post", "_waiter", "name")
+    __slots__ = ("_closed", "_handler", "_inbox", "_loop", "_peer", "_post", "_waiter", "lenient",
+                 "name")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
         self._loop = loop
@@ -50,6 +51,9 @@ class LineEnd:
         self._inbox: deque[Message] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
+        #: Drop messages to a closed line instead of raising (the switchboard's
+        #: ends: an endpoint that went away must not break the switchboard).
+        self.lenient = False
 
     def __repr__(self) -> str:
         return f"<LineEnd {self.name}{' closed' if self._closed else ''}>"
@@ -62,6 +66,8 @@ class LineEnd:
         """Deliver ``message`` to the other end (on a later turn of the loop)."""
         peer = self._peer
         if self._closed or peer is None or peer._closed:
+            if self.lenient:
+                return
             raise StateError(f"line {self.name!r} is closed; cannot send {message.type}")
         handler = peer._handler
         if handler is not None:
@@ -106,4 +112,5 @@ def line_pair(loop: asyncio.AbstractEventLoop, name: str) -> tuple[LineEnd, Line
     """A new in-process line: (endpoint end, switchboard end)."""
     endpoint, switchboard = LineEnd(loop, f"{name}/endpoint"), LineEnd(loop, f"{name}/switchboard")
     endpoint._peer, switchboard._peer = switchboard, endpoint
+    switchboard.lenient = True
     return endpoint, switchboard

@@ -24,9 +24,12 @@ __all__ = [
     "MAX_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
     "Accept",
+    "Ack",
     "AgentStatus",
+    "Alarm",
     "Answer",
     "CallStarted",
+    "CancelTimer",
     "Connected",
     "Dial",
     "Disconnected",
@@ -41,7 +44,9 @@ __all__ = [
     "Ringing",
     "SendDigits",
     "SetStatus",
+    "SetTimer",
     "decode",
+    "decode_stamped",
     "encode",
 ]
 
@@ -214,12 +219,50 @@ class Error(Message):
     contact_id: str | None = None
 
 
+# -- remote endpoints: acknowledgements and timers on the testbed clock ----------
+@dataclass(frozen=True, slots=True)
+class Ack(Message):
+    """The endpoint has handled one message (and sent what it answers with).
+
+    Endpoints that connect with ``ack=1`` send one Ack per message they get;
+    until then a virtual clock does not move, so their answers happen at the
+    same testbed instant as the message they answer.
+    """
+
+    type: ClassVar[str] = "ack"
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer(Message):
+    """Ask for an Alarm named ``ref`` at testbed time ``at_s`` (seconds since start)."""
+
+    type: ClassVar[str] = "set_timer"
+    ref: str
+    at_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer(Message):
+    """Cancel the alarm named ``ref`` (no error if it already rang)."""
+
+    type: ClassVar[str] = "cancel_timer"
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm(Message):
+    """The timer named ``ref`` is due now."""
+
+    type: ClassVar[str] = "alarm"
+    ref: str
+
+
 # -- codec ---------------------------------------------------------------
 _MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (Dial, SendDigits, Answer, Hangup, SetStatus, Accept, Reject,
                 EndAfterContactWork, CallStarted, Prompt, Queued, Ringing, Offered,
-                Connected, Disconnected, AgentStatus, Error)
+                Connected, Disconnected, AgentStatus, Error, Ack, SetTimer, CancelTimer, Alarm)
 }
 
 
@@ -244,9 +287,11 @@ _JSON_NAMES = {str: "a string", float: "a number", int: "a number", bool: "true 
 _SPECS = {tag: _field_specs(cls) for tag, cls in _MESSAGE_TYPES.items()}
 
 
-def encode(message: Message) -> str:
-    """The wire JSON of ``message``."""
+def encode(message: Message, t: float | None = None) -> str:
+    """The wire JSON of ``message``; ``t``, if given, stamps it with testbed time."""
     body: dict[str, Any] = {"v": PROTOCOL_VERSION, "type": message.type}
+    if t is not None:
+        body["t"] = round(t, 6)
     for name, _accepted, _required in _SPECS[message.type]:
         body[name] = getattr(message, name)
     return json.dumps(body, separators=(",", ":"), allow_nan=False)
@@ -254,6 +299,11 @@ def encode(message: Message) -> str:
 
 def decode(text: str | bytes) -> Message:
     """Parse and validate one wire message; ProtocolError names what is wrong."""
+    return decode_stamped(text)[0]
+
+
+def decode_stamped(text: str | bytes) -> tuple[Message, float | None]:
+    """Like ``decode``, also returning the testbed time ``t`` the sender stamped, if any."""
     if len(text) > MAX_MESSAGE_BYTES:
         raise ProtocolError(
             f"message of {len(text)} bytes is over the limit of {MAX_MESSAGE_BYTES}")
@@ -275,7 +325,7 @@ def decode(text: str | bytes) -> Message:
             f"unknown message type {tag!r}; known: {', '.join(sorted(_MESSAGE_TYPES))}",
             field="type")
     specs = _SPECS[cls.type]
-    known = {name for name, _a, _r in specs} | {"v", "type"}
+    known = {name for name, _a, _r in specs} | {"v", "type", "t"}
     extra = sorted(set(body) - known)
     if extra:
         raise ProtocolError(f"{cls.type}: unknown field {extra[0]!r}", field=extra[0])
@@ -303,4 +353,8 @@ def decode(text: str | bytes) -> Message:
         if float in accepted and type(value) is int:
             value = float(value)
         values[name] = value
-    return cls(**values)
+    stamp = body.get("t")
+    if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, int | float)
+                              or not math.isfinite(stamp)):
+        raise ProtocolError(f"{cls.type}: field 't' must be a number, got {stamp!r}", field="t")
+    return cls(**values), (None if stamp is None else float(stamp))

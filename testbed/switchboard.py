@@ -143,6 +143,43 @@ class Switchboard:
         self._agent_state(agent, AgentState.OFFLINE, notify=False)
         return endpoint
 
+    def disconnect_phone(self, number: str) -> None:
+        """The caller's line went away: its live calls end (CUSTOMER_DISCONNECT).
+
+        Callbacks still scheduled or queued for it stay; their dial-out goes
+        unanswered unless the number connects again.
+        """
+        phone = self.phones.pop(number, None)
+        if phone is None:
+            return
+        for contact in list(phone.contacts.values()):
+            if contact.customer_on_line or contact.state is ContactState.RINGING:
+                self._end(contact, _CUSTOMER_DISCONNECT)
+        phone.line.close()
+
+    def disconnect_agent(self, username: str) -> None:
+        """The agent's line went away: their contact ends (AGENT_DISCONNECT), an
+        offer goes back to its queue, and they are Offline."""
+        agent = self.agents.pop(username, None)
+        if agent is None:
+            return
+        offered = agent.offer
+        if offered is not None:
+            self._withdraw_offer(offered)
+            if offered.queue is not None:
+                self._route_queue(offered.queue)
+        contact = agent.contact
+        if contact is not None:
+            self._end(contact, _AGENT_DISCONNECT)
+            self._log(contact, _E.ACW_ENDED, agent.username)
+            agent.contact = None
+        if agent.acw_timer is not None:
+            agent.acw_timer.cancel()
+            agent.acw_timer = None
+        self.pool.discard(agent)
+        self._agent_state(agent, AgentState.OFFLINE, notify=False)
+        agent.line.close()
+
     # -- helpers ----------------------------------------------------------
     def _now(self) -> float:
         return self._loop._now - self.clock.epoch
@@ -541,6 +578,12 @@ class Switchboard:
     # -- callback dial-out -----------------------------------------------------------
     def _dial_out(self, contact: Contact) -> None:
         """Ring the customer of a callback; unanswered after ``ring_timeout_s``, retry."""
+        # The number may have reconnected on a new line since the callback was made.
+        phone = self.phones.get(contact.phone.number)
+        if phone is not None and phone is not contact.phone:
+            del contact.phone.contacts[contact.id]
+            phone.contacts[contact.id] = contact
+            contact.phone = phone
         contact.state = ContactState.RINGING
         contact.attempts += 1
         contact.timer = self.call_later(self.ring_timeout_s, self._not_answered, contact)

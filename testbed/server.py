@@ -1,0 +1,337 @@
+"""The testbed as a server: endpoint WebSockets and an HTTP API (aiohttp).
+
+    GET  /v1/endpoints/caller?number=N[&ack=1]       WebSocket: a caller's line
+    GET  /v1/endpoints/agent?username=U&queues=A,B[&acw_timeout_s=S][&ack=1]
+                                                     WebSocket: an agent's line
+    GET  /v1/contacts                                every contact record (CTR JSON)
+    GET  /v1/contacts/{contact_id}                   one record, 404 if unknown
+    GET  /v1/metrics/realtime                        real-time metrics now
+    GET  /v1/events                                  WebSocket: the event stream, live
+    GET  /v1/clock                                   the clock
+    POST /v1/clock  {"action": "pause" | "resume" | "advance" | "run_until", ...}
+
+Endpoint WebSockets speak ``testbed.messages`` as JSON (see docs/protocol.md);
+every message to an endpoint carries ``t``, the testbed time.  An endpoint
+that connects with ``ack=1`` answers each message with an ``ack`` after its
+own replies; until then the clock stays at that instant, so remote endpoints
+act at the same testbed times as in-process ones.  It can also set timers on
+the testbed clock (``set_timer`` / ``alarm``).
+
+Everything from the network is validated; a bad message gets an ``error``
+reply naming the problem and changes nothing.  With a token, every request
+needs ``Authorization: Bearer TOKEN`` (401 otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from testbed.centre import Testbed
+from testbed.errors import ConfigError, ProtocolError, TestbedError
+from testbed.lines import LineEnd
+from testbed.messages import (
+    MAX_MESSAGE_BYTES,
+    Ack,
+    Alarm,
+    CancelTimer,
+    Error,
+    Message,
+    SetTimer,
+    decode,
+    encode,
+)
+from testbed.metrics import realtime
+from testbed.records import ContactEvent
+
+__all__ = ["TESTBED_KEY", "create_app"]
+
+TESTBED_KEY: web.AppKey[Testbed] = web.AppKey("testbed", Testbed)
+MAX_TIMERS_PER_ENDPOINT = 10_000
+MAX_NAME_CHARS = 200
+MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES
+
+
+class _Endpoint:
+    """One endpoint WebSocket bridged to its line end."""
+
+    def __init__(self, ws: web.WebSocketResponse, line: LineEnd, tb: Testbed, acks: bool) -> None:
+        self.ws = ws
+        self.line = line
+        self.tb = tb
+        self.acks = acks
+        self.owed = 0
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.outbox: asyncio.Queue[Message | None] = asyncio.Queue()
+        line.on_receive(self._deliver)
+
+    def _deliver(self, message: Message) -> None:
+        if self.acks:
+            self.owed += 1
+            self.tb.clock.loop.hold()
+        self.outbox.put_nowait(message)
+
+    def _ring(self, ref: str) -> None:
+        self.timers.pop(ref, None)
+        self._deliver(Alarm(ref))
+
+    async def _write(self) -> None:
+        while (message := await self.outbox.get()) is not None:
+            await self.ws.send_str(encode(message, self.tb.now))
+
+    def _refuse(self, problem: ProtocolError | TestbedError) -> None:
+        field = problem.field if isinstance(problem, ProtocolError) else None
+        self._deliver(Error("bad_message", str(problem), field))
+
+    def _handle(self, message: Message) -> None:
+        clock = self.tb.clock
+        if isinstance(message, Ack):
+            if self.owed > 0:
+                self.owed -= 1
+                clock.loop.release()
+        elif isinstance(message, SetTimer):
+            if not math.isfinite(message.at_s):
+                raise ProtocolError("set_timer: at_s must be finite", field="at_s")
+            if len(self.timers) >= MAX_TIMERS_PER_ENDPOINT and message.ref not in self.timers:
+                raise ProtocolError(f"set_timer: more than {MAX_TIMERS_PER_ENDPOINT} timers "
+                                    f"pending", field="ref")
+            old = self.timers.pop(message.ref, None)
+            if old is not None:
+                old.cancel()
+            self.timers[message.ref] = clock.call_at(max(message.at_s, clock.now),
+                                                     self._ring, message.ref)
+        elif isinstance(message, CancelTimer):
+            handle = self.timers.pop(message.ref, None)
+            if handle is not None:
+                handle.cancel()
+        elif isinstance(message, Alarm):
+            raise ProtocolError("alarm: only the testbed sends alarms", field="type")
+        else:
+            self.line.send(message)
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._write())
+        try:
+            async for frame in self.ws:
+                if frame.type is WSMsgType.TEXT:
+                    try:
+                        self._handle(decode(frame.data))
+                    except (ProtocolError, TestbedError) as problem:
+                        self._refuse(problem)
+                elif frame.type is WSMsgType.BINARY:
+                    self._refuse(ProtocolError("binary frames are not part of the protocol; "
+                                               "send JSON text"))
+                elif frame.type is WSMsgType.ERROR:
+                    break
+        finally:
+            # Whatever the switchboard still says (the calls it now ends) has
+            # nobody to hear it, and must not hold the clock.
+            self.line.on_receive(_discard)
+            for handle in self.timers.values():
+                handle.cancel()
+            self.tb.clock.loop.release(self.owed)
+            self.owed = 0
+            self.outbox.put_nowait(None)
+            await writer
+
+
+def _discard(_message: Message) -> None:
+    pass
+
+
+def _query(request: web.Request, name: str, required: bool = True) -> str | None:
+    value = request.query.get(name)
+    if value is None or value == "":
+        if required:
+            raise web.HTTPBadRequest(text=f"missing query parameter {name!r}")
+        return None
+    if len(value) > MAX_NAME_CHARS:
+        raise web.HTTPBadRequest(text=f"query parameter {name!r} is longer than "
+                                      f"{MAX_NAME_CHARS} characters")
+    return value
+
+
+def _testbed(request: web.Request) -> Testbed:
+    return request.app[TESTBED_KEY]
+
+
+async def _serve_endpoint(request: web.Request, connect: Callable[[], LineEnd],
+                          disconnect: Callable[[], None]) -> web.WebSocketResponse:
+    tb = _testbed(request)
+    try:
+        line = connect()
+    except ConfigError as exc:
+        raise web.HTTPConflict(text=str(exc)) from None
+    # Frames up to MAX_FRAME_BYTES are read and refused with an error naming the
+    # size (the line carries on); only larger ones close the connection.
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=None)
+    try:
+        await ws.prepare(request)
+        await _Endpoint(ws, line, tb, request.query.get("ack") == "1").run()
+    finally:
+        disconnect()
+    return ws
+
+
+async def caller_endpoint(request: web.Request) -> web.StreamResponse:
+    tb = _testbed(request)
+    number = _query(request, "number")
+    assert number is not None
+    return await _serve_endpoint(request, lambda: tb.connect_phone(number),
+                                 lambda: tb.switchboard.disconnect_phone(number))
+
+
+async def agent_endpoint(request: web.Request) -> web.StreamResponse:
+    tb = _testbed(request)
+    username = _query(request, "username")
+    queues = _query(request, "queues")
+    assert username is not None and queues is not None
+    acw = _query(request, "acw_timeout_s", required=False)
+    try:
+        acw_timeout_s = float(acw) if acw is not None else 0.0
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"acw_timeout_s must be a number, got {acw!r}") from None
+    names = [q for q in queues.split(",") if q]
+
+    def connect() -> LineEnd:
+        return tb.connect_agent(username, names, acw_timeout_s)
+
+    return await _serve_endpoint(request, connect,
+                                 lambda: tb.switchboard.disconnect_agent(username))
+
+
+async def list_contacts(request: web.Request) -> web.Response:
+    return web.json_response([r.to_ctr() for r in _testbed(request).records])
+
+
+async def get_contact(request: web.Request) -> web.Response:
+    service = _testbed(request).record_service
+    assert service is not None
+    try:
+        record = service.record(request.match_info["contact_id"])
+    except KeyError:
+        raise web.HTTPNotFound(text=f"no contact {request.match_info['contact_id']!r}") from None
+    return web.json_response(record.to_ctr())
+
+
+async def realtime_metrics(request: web.Request) -> web.Response:
+    tb = _testbed(request)
+    assert tb.record_service is not None
+    return web.json_response(realtime(tb.wall(0), tb.record_service.entries(), tb.now).to_json())
+
+
+def _clock_state(tb: Testbed) -> dict[str, Any]:
+    speed = tb.clock.speed
+    return {"now_s": tb.now, "wall": tb.wall().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "start": tb.wall(0).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "speed": None if math.isinf(speed) else speed, "virtual": math.isinf(speed),
+            "paused": tb.clock.paused}
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return web.json_response(_clock_state(_testbed(request)))
+
+
+async def post_clock(request: web.Request) -> web.Response:
+    tb = _testbed(request)
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="the body must be a JSON object")
+    action = body.get("action")
+    try:
+        if action == "pause":
+            tb.clock.pause()
+        elif action == "resume":
+            tb.clock.resume()
+        elif action == "advance":
+            seconds = body.get("seconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) \
+                    or not 0 <= seconds < math.inf:
+                raise web.HTTPBadRequest(text=f"advance needs 'seconds' >= 0, got {seconds!r}")
+            await tb.advance(float(seconds))
+        elif action == "run_until":
+            until = body.get("until")
+            if not isinstance(until, str | int | float) or isinstance(until, bool):
+                raise web.HTTPBadRequest(text=f"run_until needs 'until' (seconds or an "
+                                              f"ISO-8601 instant), got {until!r}")
+            await tb.run_until(until)
+        else:
+            raise web.HTTPBadRequest(text=f"unknown action {action!r}; use pause, resume, "
+                                          f"advance or run_until")
+    except ConfigError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response(_clock_state(tb))
+
+
+async def event_stream(request: web.Request) -> web.WebSocketResponse:
+    tb = _testbed(request)
+    service = tb.record_service
+    assert service is not None
+    ws = web.WebSocketResponse(heartbeat=None)
+    await ws.prepare(request)
+    outbox: asyncio.Queue[ContactEvent] = asyncio.Queue()
+    service.on("event", outbox.put_nowait)
+
+    async def write() -> None:
+        while True:
+            event = await outbox.get()
+            await ws.send_str(json.dumps({
+                "t": event.timestamp_s,
+                "timestamp": service.wall(event.timestamp_s).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "contact_id": event.contact_id, "kind": str(event.kind),
+                "data": _jsonable(event.data)}))
+
+    writer = asyncio.create_task(write())
+    try:
+        async for _frame in ws:
+            pass  # the stream is one-way; anything sent is ignored
+    finally:
+        service.remove_listener("event", outbox.put_nowait)
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    return ws
+
+
+def _jsonable(data: Any) -> Any:
+    return list(data) if isinstance(data, tuple) else data
+
+
+def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def check(request: web.Request,
+                    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                    ) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise web.HTTPUnauthorized(text="missing or wrong bearer token")
+        return await handler(request)
+
+    return check
+
+
+def create_app(tb: Testbed, token: str | None = None) -> web.Application:
+    """The aiohttp application serving ``tb`` (which must be open)."""
+    app = web.Application(middlewares=[_auth(token)] if token else [],
+                          client_max_size=MAX_MESSAGE_BYTES)
+    app[TESTBED_KEY] = tb
+    app.router.add_get("/v1/endpoints/caller", caller_endpoint)
+    app.router.add_get("/v1/endpoints/agent", agent_endpoint)
+    app.router.add_get("/v1/contacts", list_contacts)
+    app.router.add_get("/v1/contacts/{contact_id}", get_contact)
+    app.router.add_get("/v1/metrics/realtime", realtime_metrics)
+    app.router.add_get("/v1/events", event_stream)
+    app.router.add_get("/v1/clock", get_clock)
+    app.router.add_post("/v1/clock", post_clock)
+    return app

@@ -1,0 +1,121 @@
+"""The served testbed: remote endpoints over WebSocket and the HTTP API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from fakes import MockAgent, MockCaller
+from testbed import Testbed
+from testbed.demos import SERVICE_NUMBER, setup_queued_callback
+from testbed.messages import Error
+from testbed.remote import connect_agent, connect_caller
+from testbed.server import create_app
+
+from .conftest import JOHN, seed_centre
+
+# The client shares the testbed's event loop, so its timeouts would run on
+# testbed time (and expire when the clock jumps): no timeouts here.
+NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+
+
+@pytest.fixture
+async def served(testbed: Testbed) -> AsyncIterator[tuple[Testbed, str]]:
+    seed_centre(testbed)
+    testbed.clock.pause()  # time stands still until the endpoints are connected
+    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server:
+        yield testbed, str(server.make_url("/"))
+
+
+async def test_seed_with_remote_endpoints_matches_the_in_process_run(
+        served: tuple[Testbed, str]) -> None:
+    tb, url = served
+    agent = MockAgent("alex", ["InboundQueue", "CallbackQueue"], available_at=240.0)
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0.0, callback_after_s=120,
+                      answer_after_s=0, talk_s=335)
+    async with connect_agent(url, agent), connect_caller(url, john):
+        tb.clock.resume()
+        await tb.run_until_idle()
+        remote = tb.records_json()
+
+    async with Testbed() as local:
+        setup_queued_callback(local)
+        await local.run_until_idle()
+    assert remote == local.records_json()
+    assert [t for t, _m in john.heard][-1] == 600.0  # John heard the hang-up at 11:45
+
+
+async def test_contacts_and_clock_over_http(served: tuple[Testbed, str]) -> None:
+    tb, url = served
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, patience_s=30)
+    async with connect_caller(url, john), aiohttp.ClientSession(timeout=NO_TIMEOUT) as http:
+        tb.clock.resume()
+        await tb.run_until_idle()
+        async with http.get(f"{url}v1/contacts") as response:
+            [record] = await response.json()
+        assert record["DisconnectTimestamp"] == "2022-04-08T11:35:30Z"
+        async with http.get(f"{url}v1/contacts/{record['ContactId']}") as response:
+            assert (await response.json())["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+        async with http.get(f"{url}v1/contacts/nope") as response:
+            assert response.status == 404
+        async with http.post(f"{url}v1/clock", json={"action": "pause"}) as response:
+            paused = await response.json()
+        assert paused["paused"] is True
+        async with http.post(f"{url}v1/clock", json={"action": "advance", "seconds": 60}) as r:
+            state = await r.json()
+        assert state["now_s"] == paused["now_s"] + 60
+        async with http.post(f"{url}v1/clock",
+                             json={"action": "run_until", "until": "2022-04-08T12:00:00Z"}) as r:
+            state = await r.json()
+        assert state["wall"] == "2022-04-08T12:00:00.000Z"
+        async with http.post(f"{url}v1/clock", json={"action": "fly"}) as response:
+            assert response.status == 400
+            assert "unknown action 'fly'" in await response.text()
+
+
+async def test_bad_messages_get_an_error_and_the_call_carries_on(
+        served: tuple[Testbed, str]) -> None:
+    tb, url = served
+    async with aiohttp.ClientSession(timeout=NO_TIMEOUT) as http, \
+            http.ws_connect(f"{url}v1/endpoints/caller?number=%2B15555550123") as ws:
+        tb.clock.resume()
+        for bad, says in (("{nope", "malformed JSON"),
+                          ('{"type": "dial", "to": 7}', "field 'to' must be a string"),
+                          ('{"type": "warp"}', "unknown message type 'warp'"),
+                          ('{"type": "hangup", "contact_id": "c-1"}', "not a live contact"),
+                          ("x" * 70_000, "over the limit of 65536")):
+            await ws.send_str(bad)
+            reply = json.loads((await ws.receive()).data)
+            assert reply["type"] == "error" and says in reply["detail"]
+        await ws.send_str(json.dumps({"type": "dial", "to": SERVICE_NUMBER}))
+        started = json.loads((await ws.receive()).data)
+        assert started["type"] == "call_started"
+
+
+async def test_a_client_that_goes_away_ends_its_call(served: tuple[Testbed, str]) -> None:
+    tb, url = served
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER)
+    async with connect_caller(url, john):
+        tb.clock.resume()
+        await tb.advance(45)
+    await tb.run_until_idle()
+    [record] = tb.records
+    assert record.disconnect_reason == "CUSTOMER_DISCONNECT"
+    assert record.disconnect_timestamp == tb.wall(45)
+    assert not [e for e in john.errors if isinstance(e, Error)]
+
+
+async def test_wrong_or_missing_token_is_refused(testbed: Testbed) -> None:
+    seed_centre(testbed)
+    async with TestServer(create_app(testbed, token="s3cret"), host="127.0.0.1",
+                          port=0) as server, aiohttp.ClientSession(timeout=NO_TIMEOUT) as http:
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            async with http.get(server.make_url("/v1/contacts"), headers=headers) as response:
+                assert response.status == 401
+        async with http.get(server.make_url("/v1/contacts"),
+                            headers={"Authorization": "Bearer s3cret"}) as response:
+            assert response.status == 200
