@@ -9,7 +9,9 @@ flag value, an unknown demo), with a one-line message naming the bad value.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -22,7 +24,7 @@ from rich.table import Table
 from testbed import __version__
 from testbed.centre import Testbed
 from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant, run
-from testbed.demos import DEMOS, Demo
+from testbed.demos import CENTRES, DEMOS, Demo
 from testbed.errors import ConfigError, TestbedError
 from testbed.export import FORMATS, contact_events, csv_text, ctr_lines
 from testbed.records import (
@@ -57,6 +59,16 @@ def _speed(text: str) -> float:
         return check_speed(value, "--speed")
     except ConfigError:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}") from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return port
 
 
 def _instant(text: str) -> datetime:
@@ -114,6 +126,36 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true",
                       help="print only the final contact records, as a JSON array of "
                            "Connect-CTR-shaped objects")
+    serve = commands.add_parser(
+        "serve", help="serve a contact centre to remote endpoints over WebSocket and HTTP",
+        description="Serve a contact centre: callers and agents connect over WebSocket "
+                    "(/v1/endpoints/caller, /v1/endpoints/agent); records, metrics, events and "
+                    "the clock are at /v1/contacts, /v1/metrics/realtime, /v1/events, /v1/clock. "
+                    "See docs/protocol.md.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=_port, default=8080,
+                       help="port (default: %(default)s; 0 picks a free one)")
+    serve_pace = serve.add_mutually_exclusive_group()
+    serve_pace.add_argument("--speed", type=_speed, default=REAL_TIME, metavar="N",
+                            help="testbed seconds per real second (default: real time)")
+    serve_pace.add_argument("--real-time", dest="speed", action="store_const", const=REAL_TIME,
+                            help="run in real time (the default)")
+    serve_pace.add_argument("--virtual", dest="speed", action="store_const", const=VIRTUAL,
+                            help="jump time whenever every endpoint is quiet")
+    serve.add_argument("--start", type=_instant, default=parse_instant(DEFAULT_START),
+                       metavar="ISO-8601", help=f"UTC instant of testbed time 0 "
+                                                f"(default: {DEFAULT_START})")
+    serve.add_argument("--paused", action="store_true",
+                       help="start with the clock paused (resume with POST /v1/clock)")
+    serve.add_argument("--centre", choices=sorted(CENTRES), default="queued-callback",
+                       help="the contact centre to run (default: %(default)s)")
+    serve.add_argument("--records", metavar="STORE", default="memory:",
+                       help="record store: PATH.jsonl, PATH.sqlite (default: in memory)")
+    serve.add_argument("--token", default=os.environ.get("TESTBED_TOKEN"),
+                       help="require 'Authorization: Bearer TOKEN' on every request "
+                            "(default: $TESTBED_TOKEN, if set)")
+
     records = commands.add_parser(
         "records", help="work with a stored run's contact records",
         description="Work with the contact records of a run stored with --records / "
@@ -141,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_demo(args)
         if args.command == "records":
             return _export(args)
+        if args.command == "serve":
+            return _serve(args)
     except TestbedError as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 1
@@ -148,6 +192,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("testbed: interrupted", file=sys.stderr)
         return 130
     return 2
+
+
+# -- serve ----------------------------------------------------------------------
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from testbed.server import create_app
+
+    try:
+        open_store(args.records)  # a bad store name is a usage error, before anything starts
+    except ConfigError as exc:
+        _usage_error(str(exc))
+
+    async def serve() -> None:
+        async with Testbed(start=args.start, speed=args.speed, records=args.records,
+                           paused=args.paused) as tb:
+            CENTRES[args.centre](tb)
+            runner = web.AppRunner(create_app(tb, args.token))
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, args.host, args.port)
+                await site.start()
+                host, port = runner.addresses[0][:2]
+                print(f"testbed serving the {args.centre} centre on "
+                      f"http://{host}:{port} (Ctrl-C to stop)", flush=True)
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
+
+    try:
+        run(serve(), speed=args.speed)
+    except OSError as exc:
+        print(f"testbed: error: cannot serve on {args.host}:{args.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 # -- records -------------------------------------------------------------------

@@ -28,7 +28,8 @@ from testbed.flows import (
     TransferToQueue,
 )
 
-__all__ = ["DEMOS", "Demo", "queued_callback_flows", "setup_queued_callback"]
+__all__ = ["CENTRES", "DEMOS", "Demo", "queued_callback_centre", "queued_callback_flows",
+           "setup_queued_callback"]
 
 SERVICE_NUMBER = "+18005550100"
 JOHN = "+15555550123"
@@ -69,12 +70,17 @@ def queued_callback_flows() -> list[Flow]:
     return [inbound, customer_queue, agent_whisper, outbound_whisper]
 
 
-def setup_queued_callback(tb: Testbed) -> None:
-    """Configure ``tb`` for the reference scenario (flows, queues, number, John, agent)."""
+def queued_callback_centre(tb: Testbed) -> None:
+    """The reference scenario's contact centre: flows, queues and the service number."""
     tb.add_flow(*queued_callback_flows())
     tb.add_queue("InboundQueue")
     tb.add_queue("CallbackQueue", outbound_whisper_flow="OutboundWhisper")
     tb.add_number(SERVICE_NUMBER, "Inbound")
+
+
+def setup_queued_callback(tb: Testbed) -> None:
+    """Configure ``tb`` for the reference scenario (the centre, John and an agent)."""
+    queued_callback_centre(tb)
     # The agent becomes available four minutes in (11:39:00 at the default start).
     tb.add_agent(MockAgent("alex", ["InboundQueue", "CallbackQueue"], available_at=240.0))
     tb.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0.0,
@@ -94,4 +100,10 @@ DEMOS: dict[str, Demo] = {
         "a caller takes a queued callback: two contact records (about 10 minutes)",
         setup_queued_callback,
     ),
+}
+
+
+#: Contact centres (flows, queues, numbers; no endpoints) that ``testbed serve`` can run.
+CENTRES: dict[str, Callable[[Testbed], None]] = {
+    "queued-callback": queued_callback_centre,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from testbed import Testbed
-from testbed.demos import SERVICE_NUMBER, queued_callback_flows
+from testbed.demos import queued_callback_centre
 
 JOHN = "+15555550123"
 JANE = "+15555550124"
@@ -11,10 +11,7 @@ JANE = "+15555550124"
 
 def seed_centre(tb: Testbed) -> None:
     """The seed's flows, queues and number, without any caller or agent."""
-    tb.add_flow(*queued_callback_flows())
-    tb.add_queue("InboundQueue")
-    tb.add_queue("CallbackQueue", outbound_whisper_flow="OutboundWhisper")
-    tb.add_number(SERVICE_NUMBER, "Inbound")
+    queued_callback_centre(tb)
 
 
 def at(hms: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from fakes import MockAgent, MockCaller
 from testbed import Testbed
 from testbed.demos import SERVICE_NUMBER, setup_queued_callback
-from testbed.messages import Error
+from testbed.messages import AgentStatus, Error
 from testbed.remote import connect_agent, connect_caller
 from testbed.server import create_app
 
@@ -119,3 +121,34 @@ async def test_wrong_or_missing_token_is_refused(testbed: Testbed) -> None:
         async with http.get(server.make_url("/v1/contacts"),
                             headers={"Authorization": "Bearer s3cret"}) as response:
             assert response.status == 200
+
+
+@pytest.mark.testbed
+async def test_testbed_serve_with_fakes_in_another_process() -> None:
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "testbed.cli", "serve", "--virtual", "--paused", "--port", "0",
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        assert server.stdout is not None
+        banner = (await server.stdout.readline()).decode()
+        url = banner.split(" on ")[1].split()[0] + "/"
+        agent = MockAgent("alex", ["InboundQueue", "CallbackQueue"], available_at=240.0)
+        john = MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120, talk_s=335)
+        async with aiohttp.ClientSession(timeout=NO_TIMEOUT) as http, \
+                connect_agent(url, agent), connect_caller(url, john):
+            # Done when alex is Available again after the callback (wrap-up included).
+            done = asyncio.ensure_future(agent.wait_for(
+                AgentStatus, lambda m: m.state == "Available" and bool(agent.handled)))
+            async with http.post(f"{url}v1/clock", json={"action": "resume"}) as response:
+                assert response.status == 200
+            await done
+            async with http.get(f"{url}v1/contacts") as response:
+                served = await response.json()
+    finally:
+        server.terminate()
+        await server.wait()
+
+    async with Testbed() as local:
+        setup_queued_callback(local)
+        await local.run_until_idle()
+    assert served == [r.to_ctr() for r in local.records]
