@@ -13,8 +13,8 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -27,6 +27,7 @@ from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_
 from testbed.demos import CENTRES, DEMOS, Demo
 from testbed.errors import ConfigError, TestbedError
 from testbed.export import FORMATS, contact_events, csv_text, ctr_lines
+from testbed.metrics import QueueInterval, historical, realtime
 from testbed.records import (
     ContactEvent,
     ContactRecord,
@@ -69,6 +70,32 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
     return port
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _duration(text: str) -> timedelta:
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        seconds = -1
+    if not 0 < seconds < 1e9:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive duration such as 15m, 1h, 30s or 900, got {text!r}")
+    return timedelta(seconds=seconds)
+
+
+def _seconds_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not 1 <= v <= 604_800 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"must be whole seconds from 1 to 604800, comma-separated, got {text!r}")
+    return values
 
 
 def _instant(text: str) -> datetime:
@@ -173,6 +200,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what to write (default: %(default)s)")
     export.add_argument("--out", metavar="FILE",
                         help="write to FILE instead of standard output")
+    metrics = commands.add_parser(
+        "metrics", help="historical and real-time metrics of a stored run",
+        description="Connect-style metrics of a stored run, computed from its records: per queue "
+                    "and interval CONTACTS_QUEUED, CONTACTS_HANDLED, CONTACTS_ABANDONED, "
+                    "CALLBACK_CONTACTS_HANDLED, AVG_QUEUE_ANSWER_TIME, AVG_HANDLE_TIME, "
+                    "AVG_AFTER_CONTACT_WORK_TIME, MAX_QUEUED_TIME, SERVICE_LEVEL X, "
+                    "ABANDONMENT_RATE; with --at, the real-time metrics at that instant.")
+    metrics.add_argument("store", metavar="STORE", help="the run's store (PATH.jsonl, PATH.sqlite)")
+    metrics.add_argument("--interval", type=_duration, default=timedelta(minutes=15),
+                         metavar="DURATION",
+                         help="interval length: 15m (default), 1h, 30s, 900 (seconds)")
+    metrics.add_argument("--service-level", type=_seconds_list, default=(20, 60),
+                         metavar="X[,X...]",
+                         help="service-level thresholds in seconds (default: 20,60)")
+    metrics.add_argument("--at", type=_instant, metavar="ISO-8601",
+                         help="show the real-time metrics at this instant instead")
+    metrics.add_argument("--json", action="store_true", help="print JSON instead of tables")
     return parser
 
 
@@ -185,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "metrics":
+            return _metrics(args)
     except TestbedError as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 1
@@ -192,6 +238,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("testbed: interrupted", file=sys.stderr)
         return 130
     return 2
+
+
+# -- metrics ------------------------------------------------------------------
+def _metrics(args: argparse.Namespace) -> int:
+    service = _open_run(args.store)
+    console = Console(highlight=False)
+    if args.at is not None:
+        now = realtime(service.start, service.entries(),
+                       (args.at - service.start).total_seconds())
+        if args.json:
+            print(json.dumps(now.to_json(), indent=2))
+            return 0
+        table = Table(title=f"Real-time metrics at {format_timestamp(args.at)}")
+        for column in ("queue", "CONTACTS_IN_QUEUE", "CONTACTS_SCHEDULED", "OLDEST_CONTACT_AGE"):
+            table.add_column(column)
+        for q in now.queues.values():
+            table.add_row(q.queue, str(q.contacts_in_queue), str(q.contacts_scheduled),
+                          "-" if q.oldest_contact_age_ms is None
+                          else f"{q.oldest_contact_age_ms} ms")
+        console.print(table)
+        console.print("agents: " + (", ".join(f"{state} {count}" for state, count
+                                              in sorted(now.agents.items())) or "none"))
+        return 0
+    rows = historical(service.records(), args.interval, args.service_level)
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return 0
+    table = Table(title=f"Historical metrics ({args.interval} intervals)")
+    table.add_column("metric", style="bold", no_wrap=True)
+    for r in rows:
+        table.add_column(f"{r.start:%H:%M}-{r.end:%H:%M}\n{r.queue}", overflow="fold")
+
+    def num(value: float | None) -> str:
+        return "-" if value is None else str(value) if isinstance(value, int) \
+            else f"{value:.1f}"
+
+    lines: list[tuple[str, Callable[[QueueInterval], float | None]]] = [
+        ("CONTACTS_QUEUED", lambda r: r.contacts_queued),
+        ("CONTACTS_HANDLED", lambda r: r.contacts_handled),
+        ("CONTACTS_ABANDONED", lambda r: r.contacts_abandoned),
+        ("CALLBACK_CONTACTS_HANDLED", lambda r: r.callback_contacts_handled),
+        ("AVG_QUEUE_ANSWER_TIME (s)", lambda r: r.avg_queue_answer_time_s),
+        ("AVG_HANDLE_TIME (s)", lambda r: r.avg_handle_time_s),
+        ("AVG_AFTER_CONTACT_WORK_TIME (s)", lambda r: r.avg_after_contact_work_time_s),
+        ("MAX_QUEUED_TIME (s)", lambda r: r.max_queued_time_s),
+        *[(f"SERVICE_LEVEL {x} s (%)", lambda r, x=x: r.service_level[x])
+          for x in args.service_level],
+        ("ABANDONMENT_RATE (%)", lambda r: r.abandonment_rate),
+    ]
+    for name, value in lines:
+        table.add_row(name, *[num(value(r)) for r in rows])
+    console.print(table)
+    return 0
 
 
 # -- serve ----------------------------------------------------------------------

@@ -28,7 +28,8 @@ CSV_COLUMNS = (
     "InitiationTimestamp", "ConnectedToSystemTimestamp", "CustomerEndpoint.Address",
     "Queue.Name", "Queue.EnqueueTimestamp", "Queue.DequeueTimestamp", "Queue.Duration",
     "Agent.Username", "Agent.ConnectedToAgentTimestamp", "Agent.AfterContactWorkStartTimestamp",
-    "Agent.AfterContactWorkEndTimestamp", "DisconnectTimestamp", "DisconnectReason",
+    "Agent.AfterContactWorkEndTimestamp", "Agent.AfterContactWorkDuration",
+    "Agent.AgentInteractionDuration", "DisconnectTimestamp", "DisconnectReason",
     "Attributes",
 )
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from testbed.records import Entry, EventKind
+from testbed.records import ContactRecord, Entry, EventKind, InitiationMethod
 
-__all__ = ["QueueNow", "RealtimeMetrics", "realtime"]
+__all__ = ["QueueInterval", "QueueNow", "RealtimeMetrics", "historical", "realtime"]
 
 _E = EventKind
 
@@ -112,3 +112,132 @@ def realtime(start: datetime, entries: Iterable[Entry], at_s: float) -> Realtime
             oldest_contact_age_ms=(round((at_s - min(in_queue)) * 1000) if in_queue else None),
         )
     return RealtimeMetrics(start + timedelta(milliseconds=round(at_s * 1000)), agents, per_queue)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInterval:
+    """Historical metrics of one queue over ``[start, end)``, Connect's definitions.
+
+    A contact counts in the interval in which its record closed (its
+    DisconnectTimestamp), as Connect counts CONTACTS_QUEUED and
+    CONTACTS_HANDLED; contacts still live are not counted yet.  Times are
+    whole seconds, from the records' own fields.
+
+    - ``contacts_queued`` (CONTACTS_QUEUED): records with Queue.EnqueueTimestamp.
+    - ``contacts_handled`` (CONTACTS_HANDLED): records with
+      Agent.ConnectedToAgentTimestamp.
+    - ``callback_contacts_handled`` (CALLBACK_CONTACTS_HANDLED): handled
+      records whose InitiationMethod is CALLBACK.
+    - ``contacts_abandoned`` (CONTACTS_ABANDONED): queued records with no
+      ConnectedToAgentTimestamp and no NextContactId (a caller who took a
+      callback did not abandon).
+    - ``avg_queue_answer_time_s`` (AVG_QUEUE_ANSWER_TIME): mean Queue.Duration
+      of handled records.
+    - ``avg_handle_time_s`` (AVG_HANDLE_TIME): mean of AgentInteractionDuration
+      + AfterContactWorkDuration (+ hold, none here) of handled records.
+    - ``avg_after_contact_work_time_s`` (AVG_AFTER_CONTACT_WORK_TIME): mean
+      AfterContactWorkDuration of handled records (0 when they had none).
+    - ``max_queued_time_s`` (MAX_QUEUED_TIME): longest Queue.Duration, abandoned
+      contacts included.
+    - ``service_level`` (SERVICE_LEVEL X): for each X, contacts with
+      Queue.Duration < X / contacts queued x 100.
+    - ``abandonment_rate`` (ABANDONMENT_RATE): contacts abandoned / contacts
+      queued x 100.
+    """
+
+    queue: str
+    start: datetime
+    end: datetime
+    contacts_queued: int = 0
+    contacts_handled: int = 0
+    contacts_abandoned: int = 0
+    callback_contacts_handled: int = 0
+    avg_queue_answer_time_s: float | None = None
+    avg_handle_time_s: float | None = None
+    avg_after_contact_work_time_s: float | None = None
+    max_queued_time_s: int | None = None
+    service_level: Mapping[int, float | None] = field(default_factory=dict)
+    abandonment_rate: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        def ts(value: datetime) -> str:
+            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        return {
+            "Queue": self.queue, "IntervalStart": ts(self.start), "IntervalEnd": ts(self.end),
+            "CONTACTS_QUEUED": self.contacts_queued,
+            "CONTACTS_HANDLED": self.contacts_handled,
+            "CONTACTS_ABANDONED": self.contacts_abandoned,
+            "CALLBACK_CONTACTS_HANDLED": self.callback_contacts_handled,
+            "AVG_QUEUE_ANSWER_TIME": self.avg_queue_answer_time_s,
+            "AVG_HANDLE_TIME": self.avg_handle_time_s,
+            "AVG_AFTER_CONTACT_WORK_TIME": self.avg_after_contact_work_time_s,
+            "MAX_QUEUED_TIME": self.max_queued_time_s,
+            **{f"SERVICE_LEVEL_{x}": pct for x, pct in self.service_level.items()},
+            "ABANDONMENT_RATE": self.abandonment_rate,
+        }
+
+
+def _handled(record: ContactRecord) -> bool:
+    return record.agent is not None and record.agent.connected_to_agent_timestamp is not None
+
+
+def _mean(values: list[int]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return part * 100.0 / whole if whole else None
+
+
+def _interval_start(at: datetime, interval: timedelta) -> datetime:
+    """The start of the wall-clock-aligned interval holding ``at`` (11:37 -> 11:30 for 15 min)."""
+    epoch = datetime(1970, 1, 1, tzinfo=at.tzinfo)
+    return at - (at - epoch) % interval
+
+
+def historical(records: Iterable[ContactRecord], interval: timedelta = timedelta(minutes=15),
+               service_levels_s: Iterable[int] = (20, 60)) -> list[QueueInterval]:
+    """Historical metrics per queue and interval, from contact records only.
+
+    Intervals are aligned to the wall clock (15 minutes: :00, :15, :30, :45)
+    and listed in order of interval, then queue name.
+    """
+    if interval <= timedelta(0):
+        raise ValueError(f"interval must be positive, got {interval}")
+    levels = sorted(set(service_levels_s))
+    groups: dict[tuple[datetime, str], list[ContactRecord]] = {}
+    for record in records:
+        if record.queue is None or record.disconnect_timestamp is None:
+            continue
+        start = _interval_start(record.disconnect_timestamp, interval)
+        groups.setdefault((start, record.queue.name), []).append(record)
+    out = []
+    for (start, queue), group in sorted(groups.items()):
+        queued = [r for r in group if r.queue is not None and r.queue.enqueue_timestamp]
+        handled = [r for r in group if _handled(r)]
+        abandoned = [r for r in queued if not _handled(r) and r.next_contact_id is None]
+        durations = [r.queue.duration_s for r in queued
+                     if r.queue is not None and r.queue.duration_s is not None]
+        answer = [r.queue.duration_s for r in handled
+                  if r.queue is not None and r.queue.duration_s is not None]
+        acw = [(r.agent.after_contact_work_duration_s or 0) for r in handled if r.agent]
+        handle = [(r.agent_interaction_duration_s or 0) + (r.agent.after_contact_work_duration_s
+                                                           or 0)
+                  for r in handled if r.agent]
+        out.append(QueueInterval(
+            queue=queue, start=start, end=start + interval,
+            contacts_queued=len(queued),
+            contacts_handled=len(handled),
+            contacts_abandoned=len(abandoned),
+            callback_contacts_handled=sum(
+                1 for r in handled if r.initiation_method is InitiationMethod.CALLBACK),
+            avg_queue_answer_time_s=_mean(answer),
+            avg_handle_time_s=_mean(handle),
+            avg_after_contact_work_time_s=_mean(acw),
+            max_queued_time_s=max(durations) if durations else None,
+            service_level={x: _percent(sum(1 for d in durations if d < x), len(queued))
+                           for x in levels},
+            abandonment_rate=_percent(len(abandoned), len(queued)),
+        ))
+    return out

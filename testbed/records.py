@@ -60,7 +60,7 @@ class DisconnectReason(StrEnum):
     CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
     AGENT_DISCONNECT = "AGENT_DISCONNECT"
     CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
-    CUSTOMER_CONNECTION_NOT_ESTABLISHED = "CUSTOMER_CONNECTION_NOT_ESTABLISHED"
+    TELECOM_UNANSWERED = "TELECOM_UNANSWERED"
     TELECOM_PROBLEM = "TELECOM_PROBLEM"
     OTHER = "OTHER"
 
@@ -110,6 +110,10 @@ def format_timestamp(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _seconds_between(a: datetime | None, b: datetime | None) -> int | None:
+    return None if a is None or b is None else int((b - a).total_seconds())
+
+
 @dataclass(frozen=True, slots=True)
 class QueueInfo:
     name: str
@@ -124,6 +128,12 @@ class AgentInfo:
     connected_to_agent_timestamp: datetime | None
     after_contact_work_start_timestamp: datetime | None = None
     after_contact_work_end_timestamp: datetime | None = None
+
+    @property
+    def after_contact_work_duration_s(self) -> int | None:
+        """AfterContactWorkDuration: whole seconds from ACW start to ACW end."""
+        return _seconds_between(self.after_contact_work_start_timestamp,
+                                self.after_contact_work_end_timestamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +158,14 @@ class ContactRecord:
     def complete(self) -> bool:
         """True once the contact has disconnected."""
         return self.disconnect_timestamp is not None
+
+    @property
+    def agent_interaction_duration_s(self) -> int | None:
+        """AgentInteractionDuration: whole seconds the agent was connected to the customer."""
+        if self.agent is None:
+            return None
+        return _seconds_between(self.agent.connected_to_agent_timestamp,
+                                self.disconnect_timestamp)
 
     def to_ctr(self) -> dict[str, Any]:
         """The record in Connect's CTR shape (field names and timestamp format)."""
@@ -176,6 +194,8 @@ class ContactRecord:
                     format_timestamp(agent.after_contact_work_start_timestamp),
                 "AfterContactWorkEndTimestamp":
                     format_timestamp(agent.after_contact_work_end_timestamp),
+                "AfterContactWorkDuration": agent.after_contact_work_duration_s,
+                "AgentInteractionDuration": self.agent_interaction_duration_s,
             },
             "DisconnectTimestamp": format_timestamp(self.disconnect_timestamp),
             "DisconnectReason": (None if self.disconnect_reason is None

@@ -60,7 +60,7 @@ async def test_unanswered_callback_is_retried_then_ends(testbed: Testbed) -> Non
     assert callback["Queue"]["Duration"] == 330
     assert callback["ConnectedToSystemTimestamp"] is None
     assert callback["DisconnectTimestamp"] == at("11:43:00")
-    assert callback["DisconnectReason"] == "CUSTOMER_CONNECTION_NOT_ESTABLISHED"
+    assert callback["DisconnectReason"] == "TELECOM_UNANSWERED"
 
 
 async def test_no_retries_means_one_dial_attempt(testbed: Testbed) -> None:

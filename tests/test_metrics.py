@@ -1,0 +1,159 @@
+"""Metrics: Connect's definitions, checked against hand-computed numbers."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from fakes import MockAgent, MockCaller
+from testbed import RecordService, Testbed, run
+from testbed.cli import main
+from testbed.demos import SERVICE_NUMBER, setup_queued_callback
+from testbed.metrics import QueueInterval, historical, realtime
+from testbed.stores import open_store
+
+from .conftest import JANE, JOHN
+from .test_routing_rules import _two_queues
+
+JIM = "+15555550125"
+
+
+async def _seed(tb: Testbed) -> None:
+    setup_queued_callback(tb)
+    await tb.run_until_idle()
+
+
+async def test_seed_historical_metrics(testbed: Testbed) -> None:
+    await _seed(testbed)
+    inbound, callback = historical(testbed.records)
+    assert (inbound.queue, inbound.contacts_queued, inbound.contacts_handled,
+            inbound.contacts_abandoned) == ("InboundQueue", 1, 0, 0)
+    assert (callback.queue, callback.callback_contacts_handled,
+            callback.avg_queue_answer_time_s) == ("CallbackQueue", 1, 120.0)
+
+
+async def test_seed_real_time_metrics(testbed: Testbed) -> None:
+    await _seed(testbed)
+    entries, start = testbed.record_service.entries(), testbed.wall(0)  # type: ignore[union-attr]
+    at_1138 = realtime(start, entries, 180).queues["CallbackQueue"]
+    assert (at_1138.contacts_scheduled, at_1138.contacts_in_queue) == (1, 0)
+    at_113850 = realtime(start, entries, 230).queues["CallbackQueue"]
+    assert (at_113850.contacts_in_queue, at_113850.oldest_contact_age_ms) == (1, 11_000)
+    assert realtime(start, entries, 230).agents == {"Offline": 1}
+    assert realtime(start, entries, 300).agents_on_contact == 1
+
+
+@pytest.fixture
+async def three_callers(testbed: Testbed) -> QueueInterval:
+    """A handled at once, B handled after 120 s in queue, C abandons after 50 s.
+
+    alice talks 100 s with A (0-100) and wraps up 30 s; B waited from 10 s and
+    is answered at 130 s, talks 60 s, 30 s wrap-up; C gave up at 70 s.
+    """
+    _two_queues(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=0, acw_s=30))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, talk_s=100))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=10, talk_s=60))
+    testbed.add_caller(MockCaller(JIM, dial=SERVICE_NUMBER, dial_at=20, patience_s=50))
+    await testbed.run_until_idle()
+    [support] = historical(testbed.records, service_levels_s=(20, 60))
+    return support
+
+
+async def test_contacts_queued(three_callers: QueueInterval) -> None:
+    assert three_callers.contacts_queued == 3
+
+
+async def test_contacts_handled(three_callers: QueueInterval) -> None:
+    assert three_callers.contacts_handled == 2
+
+
+async def test_contacts_abandoned(three_callers: QueueInterval) -> None:
+    assert three_callers.contacts_abandoned == 1
+
+
+async def test_average_queue_answer_time(three_callers: QueueInterval) -> None:
+    assert three_callers.avg_queue_answer_time_s == (0 + 120) / 2
+
+
+async def test_average_handle_time_is_talk_plus_after_contact_work(
+        three_callers: QueueInterval) -> None:
+    assert three_callers.avg_handle_time_s == ((100 + 30) + (60 + 30)) / 2
+
+
+async def test_average_after_contact_work_time(three_callers: QueueInterval) -> None:
+    assert three_callers.avg_after_contact_work_time_s == 30
+
+
+async def test_maximum_queued_time(three_callers: QueueInterval) -> None:
+    assert three_callers.max_queued_time_s == 120
+
+
+async def test_service_level_counts_contacts_out_of_queue_within_x(
+        three_callers: QueueInterval) -> None:
+    # Out of queue in under 20 s: A (0 s); under 60 s: A and C (abandoned at 50 s).
+    assert three_callers.service_level == {20: 100 / 3, 60: 200 / 3}
+
+
+async def test_abandonment_rate(three_callers: QueueInterval) -> None:
+    assert three_callers.abandonment_rate == 100 / 3
+
+
+async def test_interval_is_where_the_record_closed(three_callers: QueueInterval) -> None:
+    assert (three_callers.start.isoformat(), three_callers.end.isoformat()) == \
+        ("2022-04-08T11:30:00+00:00", "2022-04-08T11:45:00+00:00")
+
+
+async def test_shorter_intervals_split_the_contacts(testbed: Testbed) -> None:
+    await _seed(testbed)
+    rows = historical(testbed.records, interval=timedelta(minutes=5))
+    assert [(r.start.strftime("%H:%M"), r.queue) for r in rows] == \
+        [("11:35", "InboundQueue"), ("11:45", "CallbackQueue")]
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("run") / "seed.jsonl"
+
+    async def play() -> list[dict[str, object]]:
+        async with Testbed(records=str(path)) as tb:
+            await _seed(tb)
+            return [r.to_json() for r in historical(tb.records)]
+
+    live = run(play())
+    reopened = RecordService.open(open_store(path))
+    assert [r.to_json() for r in historical(reopened.records())] == live
+    return path
+
+
+def test_metrics_cli_json_matches_the_live_numbers(
+        seed_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["metrics", str(seed_store), "--json"]) == 0
+    inbound, callback = json.loads(capsys.readouterr().out)
+    assert inbound["CONTACTS_QUEUED"] == 1 and inbound["CONTACTS_ABANDONED"] == 0
+    assert callback["CALLBACK_CONTACTS_HANDLED"] == 1
+    assert callback["AVG_QUEUE_ANSWER_TIME"] == 120.0
+
+
+def test_metrics_cli_real_time(seed_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["metrics", str(seed_store), "--at", "2022-04-08T11:38:50Z", "--json"]) == 0
+    now = json.loads(capsys.readouterr().out)
+    assert now["Queues"]["CallbackQueue"] == {"CONTACTS_IN_QUEUE": 1, "CONTACTS_SCHEDULED": 0,
+                                              "OLDEST_CONTACT_AGE": 11000}
+
+
+def test_metrics_cli_table(seed_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["metrics", str(seed_store)]) == 0
+    out = capsys.readouterr().out
+    assert "CALLBACK_CONTACTS_HANDLED" in out and "11:45-12:00" in out
+
+
+def test_metrics_cli_refuses_a_bad_interval(seed_store: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["metrics", str(seed_store), "--interval", "0m"])
+    assert info.value.code == 2
+    assert "got '0m'" in capsys.readouterr().err
