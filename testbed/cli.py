@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"UTC instant of the scenario's first call (default: {DEFAULT_START})")
     demo.add_argument("--seed", type=int, default=0,
                       help="seed for contact ids (default: %(default)s)")
+    demo.add_argument("--records", metavar="STORE", default="memory:",
+                      help="also keep the run's events in a store: PATH.jsonl or PATH.sqlite "
+                           "(then try: testbed records export STORE, testbed metrics STORE)")
     demo.add_argument("--json", action="store_true",
                       help="print only the final contact records, as a JSON array of "
                            "Connect-CTR-shaped objects")
@@ -207,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "CALLBACK_CONTACTS_HANDLED, AVG_QUEUE_ANSWER_TIME, AVG_HANDLE_TIME, "
                     "AVG_AFTER_CONTACT_WORK_TIME, MAX_QUEUED_TIME, SERVICE_LEVEL X, "
                     "ABANDONMENT_RATE; with --at, the real-time metrics at that instant.")
-    metrics.add_argument("store", metavar="STORE", help="the run's store (PATH.jsonl, PATH.sqlite)")
+    metrics.add_argument("store", metavar="STORE",
+                         help="the run's store (PATH.jsonl, PATH.sqlite), or a ctr-json export")
     metrics.add_argument("--interval", type=_duration, default=timedelta(minutes=15),
                          metavar="DURATION",
                          help="interval length: 15m (default), 1h, 30s, 900 (seconds)")
@@ -241,9 +245,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # -- metrics ------------------------------------------------------------------
+def _read_ctr_lines(path: str) -> list[ContactRecord] | None:
+    """The records of an exported ctr-json file, or None if ``path`` is not one."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = f.readline()
+            if '"ContactId"' not in first:
+                return None
+            lines = [first, *f]
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        return [ContactRecord.from_ctr(json.loads(line)) for line in lines if line.strip()]
+    except (ValueError, KeyError, TypeError) as exc:
+        _usage_error(f"{path}: not a ctr-json export ({exc})")
+
+
 def _metrics(args: argparse.Namespace) -> int:
-    service = _open_run(args.store)
     console = Console(highlight=False)
+    exported = _read_ctr_lines(args.store)
+    if exported is not None:
+        if args.at is not None:
+            _usage_error("--at needs the run's store (events); an export holds only records")
+        records = exported
+    else:
+        service = _open_run(args.store)
+        records = service.records()
     if args.at is not None:
         now = realtime(service.start, service.entries(),
                        (args.at - service.start).total_seconds())
@@ -261,7 +288,7 @@ def _metrics(args: argparse.Namespace) -> int:
         console.print("agents: " + (", ".join(f"{state} {count}" for state, count
                                               in sorted(now.agents.items())) or "none"))
         return 0
-    rows = historical(service.records(), args.interval, args.service_level)
+    rows = historical(records, args.interval, args.service_level)
     if args.json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
         return 0
@@ -383,11 +410,16 @@ def _describe(event: ContactEvent) -> str:
 
 def _run_demo(args: argparse.Namespace) -> int:
     demo: Demo = args.demo
+    try:
+        open_store(args.records)  # a bad store name is a usage error, before anything runs
+    except ConfigError as exc:
+        _usage_error(str(exc))
     console = Console(highlight=False)
     quiet = args.json
 
     async def play() -> list[ContactRecord]:
-        async with Testbed(start=args.start, speed=args.speed, seed=args.seed) as tb:
+        async with Testbed(start=args.start, speed=args.speed, seed=args.seed,
+                           records=args.records) as tb:
             service = tb.record_service
             assert service is not None
             if not quiet:

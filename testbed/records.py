@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -166,6 +166,39 @@ class ContactRecord:
             return None
         return _seconds_between(self.agent.connected_to_agent_timestamp,
                                 self.disconnect_timestamp)
+
+    @classmethod
+    def from_ctr(cls, ctr: Mapping[str, Any]) -> ContactRecord:
+        """The record back from its CTR shape (``to_ctr``), e.g. an exported line."""
+        def ts(value: Any) -> datetime | None:
+            return None if value is None else datetime.strptime(
+                value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+        queue, agent = ctr.get("Queue"), ctr.get("Agent")
+        customer = ctr.get("CustomerEndpoint")
+        reason = ctr.get("DisconnectReason")
+        initiation = ts(ctr["InitiationTimestamp"])
+        assert initiation is not None
+        return cls(
+            contact_id=ctr["ContactId"],
+            initiation_method=InitiationMethod(ctr["InitiationMethod"]),
+            initiation_timestamp=initiation,
+            connected_to_system_timestamp=ts(ctr.get("ConnectedToSystemTimestamp")),
+            queue=None if queue is None else QueueInfo(
+                queue["Name"], ts(queue.get("EnqueueTimestamp")),
+                ts(queue.get("DequeueTimestamp")), queue.get("Duration")),
+            agent=None if agent is None else AgentInfo(
+                agent["Username"], ts(agent.get("ConnectedToAgentTimestamp")),
+                ts(agent.get("AfterContactWorkStartTimestamp")),
+                ts(agent.get("AfterContactWorkEndTimestamp"))),
+            disconnect_timestamp=ts(ctr.get("DisconnectTimestamp")),
+            disconnect_reason=None if reason is None else DisconnectReason(reason),
+            previous_contact_id=ctr.get("PreviousContactId"),
+            next_contact_id=ctr.get("NextContactId"),
+            customer_endpoint=None if customer is None else customer.get("Address"),
+            channel=ctr.get("Channel", "VOICE"),
+            attributes=dict(ctr.get("Attributes") or {}),
+        )
 
     def to_ctr(self) -> dict[str, Any]:
         """The record in Connect's CTR shape (field names and timestamp format)."""

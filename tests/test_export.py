@@ -91,3 +91,18 @@ def test_missing_store_exits_2_without_creating_it(
     assert info.value.code == 2
     assert f"no store at '{missing}'" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_jsonl_and_sqlite_stores_export_the_same_bytes(
+        seed_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    jsonl = tmp_path / "seed.jsonl"
+
+    async def play() -> None:
+        async with Testbed(records=str(jsonl)) as tb:
+            setup_queued_callback(tb)
+            await tb.run_until_idle()
+
+    run(play())
+    for fmt in ("ctr-json", "csv", "events"):
+        assert _export(capsys, str(seed_store), "--format", fmt) == \
+            _export(capsys, str(jsonl), "--format", fmt)

@@ -15,10 +15,10 @@ from testbed.demos import SERVICE_NUMBER, setup_queued_callback
 from testbed.metrics import QueueInterval, historical, realtime
 from testbed.stores import open_store
 
-from .conftest import JANE, JOHN
-from .test_routing_rules import _two_queues
+from .conftest import JANE, JOHN, seed_centre
 
 JIM = "+15555550125"
+JOAN = "+15555550126"
 
 
 async def _seed(tb: Testbed) -> None:
@@ -47,63 +47,86 @@ async def test_seed_real_time_metrics(testbed: Testbed) -> None:
 
 
 @pytest.fixture
-async def three_callers(testbed: Testbed) -> QueueInterval:
-    """A handled at once, B handled after 120 s in queue, C abandons after 50 s.
+async def four_callers(testbed: Testbed) -> dict[str, QueueInterval]:
+    """The seed's centre (10 s agent whisper, callback offer, 15 s outbound whisper) and
+    alice on both queues with 30 s of after-contact work.
 
-    alice talks 100 s with A (0-100) and wraps up 30 s; B waited from 10 s and
-    is answered at 130 s, talks 60 s, 30 s wrap-up; C gave up at 70 s.
+    - A dials at 0: answered at once, joined at 10, talks 100 s (110), wraps up to 140.
+    - B dials at 10: answered at 140 (130 s in queue), joined 150, talks to 210, ACW to 240.
+    - C dials at 20: gives up at 70 (50 s in queue): abandoned.
+    - D dials at 30 and takes the callback offered at 90 (60 s in queue, not abandoned).
+      The callback queues at 189, alice takes it at 240 (150 s after it was made),
+      rings at 250, joined at 265, talks to 305, ACW to 335.
     """
-    _two_queues(testbed)
-    testbed.add_agent(MockAgent("alice", ["Support"], available_at=0, acw_s=30))
+    seed_centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["InboundQueue", "CallbackQueue"], available_at=0,
+                                acw_s=30))
     testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, talk_s=100))
     testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=10, talk_s=60))
     testbed.add_caller(MockCaller(JIM, dial=SERVICE_NUMBER, dial_at=20, patience_s=50))
+    testbed.add_caller(MockCaller(JOAN, dial=SERVICE_NUMBER, dial_at=30, callback_after_s=60,
+                                  talk_s=40))
     await testbed.run_until_idle()
-    [support] = historical(testbed.records, service_levels_s=(20, 60))
-    return support
+    return {r.queue: r for r in historical(testbed.records, service_levels_s=(20, 60))}
 
 
-async def test_contacts_queued(three_callers: QueueInterval) -> None:
-    assert three_callers.contacts_queued == 3
+async def test_contacts_queued(four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].contacts_queued == 4
+    assert four_callers["CallbackQueue"].contacts_queued == 1
 
 
-async def test_contacts_handled(three_callers: QueueInterval) -> None:
-    assert three_callers.contacts_handled == 2
+async def test_contacts_handled(four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].contacts_handled == 2
+    assert four_callers["CallbackQueue"].contacts_handled == 1
 
 
-async def test_contacts_abandoned(three_callers: QueueInterval) -> None:
-    assert three_callers.contacts_abandoned == 1
+async def test_contacts_abandoned_leaves_out_the_callback_request(
+        four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].contacts_abandoned == 1
 
 
-async def test_average_queue_answer_time(three_callers: QueueInterval) -> None:
-    assert three_callers.avg_queue_answer_time_s == (0 + 120) / 2
+async def test_callback_contacts_handled(four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].callback_contacts_handled == 0
+    assert four_callers["CallbackQueue"].callback_contacts_handled == 1
+
+
+async def test_average_queue_answer_time(four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].avg_queue_answer_time_s == (0 + 130) / 2
+    assert four_callers["CallbackQueue"].avg_queue_answer_time_s == 150
 
 
 async def test_average_handle_time_is_talk_plus_after_contact_work(
-        three_callers: QueueInterval) -> None:
-    assert three_callers.avg_handle_time_s == ((100 + 30) + (60 + 30)) / 2
+        four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].avg_handle_time_s == ((100 + 30) + (60 + 30)) / 2
+    assert four_callers["CallbackQueue"].avg_handle_time_s == 40 + 30
 
 
-async def test_average_after_contact_work_time(three_callers: QueueInterval) -> None:
-    assert three_callers.avg_after_contact_work_time_s == 30
+async def test_average_after_contact_work_time(four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].avg_after_contact_work_time_s == 30
+    assert four_callers["CallbackQueue"].avg_after_contact_work_time_s == 30
 
 
-async def test_maximum_queued_time(three_callers: QueueInterval) -> None:
-    assert three_callers.max_queued_time_s == 120
+async def test_maximum_queued_time(four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].max_queued_time_s == 130
+    assert four_callers["CallbackQueue"].max_queued_time_s == 150
 
 
 async def test_service_level_counts_contacts_out_of_queue_within_x(
-        three_callers: QueueInterval) -> None:
-    # Out of queue in under 20 s: A (0 s); under 60 s: A and C (abandoned at 50 s).
-    assert three_callers.service_level == {20: 100 / 3, 60: 200 / 3}
+        four_callers: dict[str, QueueInterval]) -> None:
+    # Out of queue in under 20 s: A (0 s); under 60 s: A and C (50 s), not D (60 s).
+    assert four_callers["InboundQueue"].service_level == {20: 25.0, 60: 50.0}
+    assert four_callers["CallbackQueue"].service_level == {20: 0.0, 60: 0.0}
 
 
-async def test_abandonment_rate(three_callers: QueueInterval) -> None:
-    assert three_callers.abandonment_rate == 100 / 3
+async def test_abandonment_rate(four_callers: dict[str, QueueInterval]) -> None:
+    assert four_callers["InboundQueue"].abandonment_rate == 25.0
+    assert four_callers["CallbackQueue"].abandonment_rate == 0.0
 
 
-async def test_interval_is_where_the_record_closed(three_callers: QueueInterval) -> None:
-    assert (three_callers.start.isoformat(), three_callers.end.isoformat()) == \
+async def test_interval_is_where_the_record_closed(
+        four_callers: dict[str, QueueInterval]) -> None:
+    inbound = four_callers["InboundQueue"]
+    assert (inbound.start.isoformat(), inbound.end.isoformat()) == \
         ("2022-04-08T11:30:00+00:00", "2022-04-08T11:45:00+00:00")
 
 
@@ -157,3 +180,18 @@ def test_metrics_cli_refuses_a_bad_interval(seed_store: Path,
         main(["metrics", str(seed_store), "--interval", "0m"])
     assert info.value.code == 2
     assert "got '0m'" in capsys.readouterr().err
+
+
+def test_metrics_from_an_exported_file_match_the_store(
+        seed_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    exported = tmp_path / "ctr.jsonl"
+    assert main(["records", "export", str(seed_store), "--out", str(exported)]) == 0
+    assert main(["metrics", str(seed_store), "--json"]) == 0
+    from_store = capsys.readouterr().out
+    assert main(["metrics", str(exported), "--json"]) == 0
+    assert capsys.readouterr().out == from_store
+
+
+def test_records_survive_a_round_trip_through_their_ctr(seed_store: Path) -> None:
+    records = RecordService.open(open_store(seed_store)).records()
+    assert [type(r).from_ctr(r.to_ctr()) for r in records] == records

@@ -79,8 +79,9 @@ def run_simpy(model: Model, draws: list[tuple[float, float, float]]) -> tuple[in
     return served, abandoned
 
 
-async def _testbed_run(model: Model, draws: list[tuple[float, float, float]]) -> tuple[int, int]:
-    async with Testbed(seed=model.seed) as tb:
+async def _testbed_run(model: Model, draws: list[tuple[float, float, float]],
+                       records: str = "memory:", fsync: bool = False) -> tuple[int, int]:
+    async with Testbed(seed=model.seed, records=records, fsync=fsync) as tb:
         tb.add_flow(Flow.of("Inbound", [
             SetWorkingQueue(id="queue", queue="Q", next="transfer"),
             TransferToQueue(id="transfer"),
@@ -99,8 +100,9 @@ async def _testbed_run(model: Model, draws: list[tuple[float, float, float]]) ->
     return served, len(records) - served
 
 
-def run_testbed(model: Model, draws: list[tuple[float, float, float]]) -> tuple[int, int]:
-    return testbed.run(_testbed_run(model, draws), speed=testbed.VIRTUAL)
+def run_testbed(model: Model, draws: list[tuple[float, float, float]],
+                records: str = "memory:", fsync: bool = False) -> tuple[int, int]:
+    return testbed.run(_testbed_run(model, draws, records, fsync), speed=testbed.VIRTUAL)
 
 
 def main() -> None:
