@@ -109,28 +109,33 @@ class MockAgent(Transcript):
         if self.offline_at is not None:
             clock.call_at(max(clock.seconds(self.offline_at), clock.now), self.go_offline)
 
+    def _send(self, message: Message) -> None:
+        line = self._line
+        if line is not None and not line.closed:  # a timer may outlive the line
+            line.send(message)
+
     # -- actions --------------------------------------------------------------
     def go_available(self) -> None:
-        self.line.send(SetStatus("Available"))
+        self._send(SetStatus("Available"))
 
     def go_offline(self) -> None:
-        self.line.send(SetStatus("Offline"))
+        self._send(SetStatus("Offline"))
 
     def set_status(self, status: str) -> None:
         """Set any status: Available, Offline or a custom one such as Break."""
-        self.line.send(SetStatus(status))
+        self._send(SetStatus(status))
 
     def accept(self, contact_id: str) -> None:
-        self.line.send(Accept(contact_id))
+        self._send(Accept(contact_id))
 
     def reject_contact(self, contact_id: str) -> None:
-        self.line.send(Reject(contact_id))
+        self._send(Reject(contact_id))
 
     def hang_up(self, contact_id: str) -> None:
-        self.line.send(Hangup(contact_id))
+        self._send(Hangup(contact_id))
 
     def end_after_contact_work(self, contact_id: str) -> None:
-        self.line.send(EndAfterContactWork(contact_id))
+        self._send(EndAfterContactWork(contact_id))
 
     # -- reacting -------------------------------------------------------------
     def _after(self, delay_s: float, action: Callable[[str], object], contact_id: str) -> None:

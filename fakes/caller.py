@@ -105,18 +105,23 @@ class MockCaller(Transcript):
             at = clock.now if self.dial_at is None else clock.seconds(self.dial_at)
             clock.call_at(max(at, clock.now), self.call, self.dial_to)
 
+    def _send(self, message: Message) -> None:
+        line = self._line
+        if line is not None and not line.closed:  # a timer may outlive the line
+            line.send(message)
+
     # -- actions (usable from hooks too) ------------------------------------
     def call(self, to: str) -> None:
-        self.line.send(Dial(to))
+        self._send(Dial(to))
 
     def send_digits(self, contact_id: str, digits: str) -> None:
-        self.line.send(SendDigits(contact_id, digits))
+        self._send(SendDigits(contact_id, digits))
 
     def answer(self, contact_id: str) -> None:
-        self.line.send(Answer(contact_id))
+        self._send(Answer(contact_id))
 
     def hang_up(self, contact_id: str) -> None:
-        self.line.send(Hangup(contact_id))
+        self._send(Hangup(contact_id))
 
     # -- reacting -------------------------------------------------------------
     def _later(self, contact_id: str, delay_s: float, action: Callable[..., object],

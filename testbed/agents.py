@@ -123,7 +123,7 @@ class Agent:
 
 
 class AgentPool:
-    """Available agents with no offer pending, longest idle first.
+    """Available agents, longest idle first (routing skips those with an offer pending).
 
     A deque in the order agents became available; an agent who leaves the
     pool is only marked, and dropped when they reach the front.
@@ -157,13 +157,15 @@ class AgentPool:
         while line and line[0][1].pool_stamp != line[0][0]:
             line.popleft()
         for stamp, agent in line:
-            if agent.pool_stamp == stamp and agent.profile.reaches(queue, waited_s):
+            if agent.pool_stamp == stamp and agent.offer is None \
+                    and agent.profile.reaches(queue, waited_s):
                 return agent
         return None
 
     def next_delay(self, queue: str, waited_s: float) -> float | None:
         """The shortest routing delay for ``queue`` among idle agents that is still ahead."""
         ahead = [agent.profile.delays[queue] for stamp, agent in self._line
-                 if agent.pool_stamp == stamp and queue in agent.profile.delays
+                 if agent.pool_stamp == stamp and agent.offer is None
+                 and queue in agent.profile.delays
                  and not agent.profile.reaches(queue, waited_s)]
         return min(ahead) if ahead else None

@@ -108,6 +108,11 @@ def parse_instant(value: str | datetime, where: str = "start") -> datetime:
     return dt.astimezone(UTC)
 
 
+def _finish(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class Cancellable(Protocol):
     """A scheduled call that can be taken back."""
 
@@ -147,8 +152,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._paused = False
         self._anchor_real = self._real_monotonic()
         self._anchor_now = 0.0
-        self._limit: float | None = None
-        self._limit_waiters: list[asyncio.Future[None]] = []
+        self._limits: list[tuple[float, int, asyncio.Future[None]]] = []  # advance_to heap
+        self._instant_waiters: list[asyncio.Future[None]] = []
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._executor_jobs = 0
         self._holds = 0
@@ -261,6 +266,10 @@ class TestbedLoop(asyncio.SelectorEventLoop):
     def resume(self) -> None:
         self._paused = False
         self._set_anchor()
+        # Pending advance_to targets are now reached by the running clock.
+        while self._limits:
+            target, _seq, waiter = heapq.heappop(self._limits)
+            self.call_at(target, _finish, waiter)
 
     def _set_anchor(self) -> None:
         self._anchor_real = self._real_monotonic()
@@ -271,9 +280,16 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         waiter = self.create_future()
         if target <= self._now:
             waiter.set_result(None)
-            return waiter
-        self._limit = target if self._limit is None else max(self._limit, target)
-        self._limit_waiters.append(waiter)
+        elif self._paused:
+            heapq.heappush(self._limits, (target, next(self._seq), waiter))
+        else:
+            self.call_at(target, _finish, waiter)
+        return waiter
+
+    def instant_over(self) -> asyncio.Future[None]:
+        """A future that is done when nothing is left to run at the current instant."""
+        waiter = self.create_future()
+        self._instant_waiters.append(waiter)
         return waiter
 
     def wait_idle(self) -> asyncio.Future[None]:
@@ -340,34 +356,24 @@ class TestbedLoop(asyncio.SelectorEventLoop):
                 handle._run()
 
     def _advance_time(self) -> None:
-        """Nothing is ready: wait (or not) as the pacing says, then move time."""
+        """Nothing is ready: the instant is over.  Wait (or not) as the pacing says,
+        then move time."""
         for hook in self.end_of_instant:
             hook()
+        if self._instant_waiters:
+            self._wake_waiters(self._instant_waiters)
         if self._ready:  # type: ignore[attr-defined]
-            return  # a hook made work for this instant
-        if self._holds:
-            # A remote endpoint still owes an answer for this instant: wait for it.
+            return  # a hook or waiter made work for this instant
+        if self._holds or (self._executor_jobs and self._speed == VIRTUAL):
+            # An endpoint owes an answer, or a worker thread is busy: wait for it.
             self._poll(None)
             return
         deadline = self.next_deadline()
         if deadline is not None and deadline <= self._now:
             return  # due already (set while paused, or at this instant): fire it now
         if self._paused:
-            limit = self._limit
-            if limit is not None:
-                if deadline is not None and deadline <= limit:
-                    self._jump(deadline)
-                    return
-                self._jump(limit)
-                self._limit = None
-                self._wake_waiters(self._limit_waiters)
-                return
-            if self._idle_waiters and not self._io_active():
-                self._wake_waiters(self._idle_waiters)
-                return
-            self._poll(None)
+            self._advance_paused(deadline)
             return
-
         if self._speed == VIRTUAL:
             if self._io_active() and self._poll(self.idle_threshold_s):
                 return
@@ -385,17 +391,39 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             if wait <= 0 or self._real_monotonic() >= target_real:
                 self._jump(deadline)
             return
-
         # No timer can fire.
-        if self._idle_waiters:
-            if self._io_active() and self._poll(self.idle_threshold_s):
-                return
-            self._wake_waiters(self._idle_waiters)
+        if self._wake_idle():
             return
         self._poll(None)
         if self._speed != VIRTUAL:
             elapsed = self._real_monotonic() - self._anchor_real
             self._jump(self._anchor_now + elapsed * self._speed)
+
+    def _advance_paused(self, deadline: float | None) -> None:
+        """A paused clock moves only towards the nearest ``advance_to`` target."""
+        if self._limits:
+            target = self._limits[0][0]
+            if deadline is not None and deadline <= target:
+                self._jump(deadline)
+                return
+            self._jump(target)
+            while self._limits and self._limits[0][0] <= self._now:
+                waiter = heapq.heappop(self._limits)[2]
+                if not waiter.done():
+                    waiter.set_result(None)
+            return
+        if self._wake_idle():
+            return
+        self._poll(None)
+
+    def _wake_idle(self) -> bool:
+        """Wake ``wait_idle`` callers once sockets have been quiet; True if any."""
+        if not self._idle_waiters:
+            return False
+        if self._io_active() and self._poll(self.idle_threshold_s):
+            return True
+        self._wake_waiters(self._idle_waiters)
+        return True
 
     def _collect_due_timers(self) -> None:
         timers = self._timers
@@ -496,11 +524,7 @@ class Clock:
         """
         if seconds < 0:
             raise ConfigError(f"advance takes seconds >= 0, got {seconds!r}")
-        target = self.loop._now + seconds
-        if self.loop.paused:
-            await self.loop.advance_to(target)
-        else:
-            await asyncio.sleep(seconds)
+        await self.loop.advance_to(self.loop._now + seconds)
         # Let callbacks scheduled for exactly the target run before returning.
         await self.settle()
 
@@ -510,9 +534,7 @@ class Clock:
 
     async def settle(self) -> None:
         """Return once nothing is ready to run at the current instant."""
-        loop = self.loop
-        while loop._ready:  # type: ignore[attr-defined]
-            await asyncio.sleep(0)
+        await self.loop.instant_over()
 
     async def wait_idle(self) -> None:
         """Return once nothing is ready and no timer is left to fire."""

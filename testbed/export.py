@@ -90,8 +90,10 @@ def contact_events(start: datetime, entries: Iterable[Entry]) -> Iterator[dict[s
             event = {"EventType": "CONNECTED_TO_AGENT", "AgentInfo": {"Username": data}}
         elif kind is EventKind.DISCONNECTED:
             event = {"EventType": "DISCONNECTED", "DisconnectReason": str(data)}
-        elif kind is EventKind.ACW_ENDED:
-            event = {"EventType": "COMPLETED", "AgentInfo": {"Username": data}}
+        elif kind is EventKind.COMPLETED:
+            event = {"EventType": "COMPLETED"}
+            if contact_id in agent:
+                event["AgentInfo"] = {"Username": agent[contact_id]}
         if event is None:
             continue
         base: dict[str, Any] = {"ContactId": contact_id, "Timestamp": _ms(start, t),
@@ -100,8 +102,3 @@ def contact_events(start: datetime, entries: Iterable[Entry]) -> Iterator[dict[s
             base["QueueInfo"] = {"QueueName": queue[contact_id]}
         base.update(event)
         yield base
-        # A contact no agent took is complete when it disconnects.
-        if kind is EventKind.DISCONNECTED and contact_id not in agent:
-            completed = dict(base, EventType="COMPLETED")
-            completed.pop("DisconnectReason", None)
-            yield completed

@@ -89,6 +89,9 @@ class LineEnd:
         """The next message from the other end."""
         if self._handler is not None:
             raise StateError(f"line {self.name!r} hands its messages to a handler")
+        if self._waiter is not None:
+            raise StateError(f"line {self.name!r} has a receive() pending already; "
+                             f"one reader at a time")
         while not self._inbox:
             if self._closed:
                 raise StateError(f"line {self.name!r} is closed")

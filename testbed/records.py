@@ -83,6 +83,7 @@ class EventKind(StrEnum):
     DISCONNECTED = "DISCONNECTED"              # DisconnectReason
     ACW_STARTED = "ACW_STARTED"                # agent username
     ACW_ENDED = "ACW_ENDED"                    # agent username
+    COMPLETED = "COMPLETED"                    # None: disconnected and its wrap-up is over
     # Agent events carry an empty contact id:
     AGENT_STATE = "AGENT_STATE"                # (username, AgentState, contact id | None)
 
@@ -245,7 +246,7 @@ def records_to_json(records: Iterable[ContactRecord], indent: int | None = 2) ->
 class _Fold:
     """Mutable accumulator for one contact's record while folding its events."""
 
-    __slots__ = ("acw_end", "acw_start", "agent", "attributes", "connected_agent",
+    __slots__ = ("acw_agent", "acw_end", "acw_start", "agent", "attributes", "connected_agent",
                  "connected_system", "contact_id", "customer", "dequeue", "disconnect",
                  "enqueue", "initiated", "method", "next_id", "previous_id", "queue",
                  "reason")
@@ -267,6 +268,7 @@ class _Fold:
         self.reason: DisconnectReason | None = None
         self.acw_start: float | None = None
         self.acw_end: float | None = None
+        self.acw_agent: str | None = None
         self.attributes: dict[str, str] = {}
 
     def apply(self, t: float, kind: str, data: Any) -> None:
@@ -292,8 +294,9 @@ class _Fold:
         elif kind == EventKind.DISCONNECTED:
             self.disconnect, self.reason = t, data
         elif kind == EventKind.ACW_STARTED:
-            self.acw_start = t
-        elif kind == EventKind.ACW_ENDED:
+            self.acw_start, self.acw_end, self.acw_agent = t, None, data
+        elif kind == EventKind.ACW_ENDED and data == self.acw_agent:
+            # (an earlier attempt's agent ending their wrap-up late changes nothing)
             self.acw_end = t
 
     def record(self, start: datetime) -> ContactRecord:
@@ -401,10 +404,7 @@ class RecordService(EventEmitter):
         if events is None:
             events = self._live_events[contact_id] = []
         events.append(entry)
-        # A contact is finished when it disconnects, or, if an agent took it,
-        # when the agent's after-contact work ends.
-        if kind is EventKind.ACW_ENDED or (kind is EventKind.DISCONNECTED and not any(
-                e[2] is EventKind.DEQUEUED and e[3] is not None for e in events)):
+        if kind is EventKind.COMPLETED:
             del self._live_events[contact_id]
 
     def flush(self) -> None:

@@ -170,8 +170,11 @@ class Switchboard:
                 self._route_queue(offered.queue)
         contact = agent.contact
         if contact is not None:
-            self._end(contact, _AGENT_DISCONNECT)
+            if contact.agent is agent:
+                self._end(contact, _AGENT_DISCONNECT)
             self._log(contact, _E.ACW_ENDED, agent.username)
+            if contact.state is ContactState.ENDED and contact.agent is agent:
+                self._log(contact, _E.COMPLETED)
             agent.contact = None
         if agent.acw_timer is not None:
             agent.acw_timer.cancel()
@@ -279,6 +282,9 @@ class Switchboard:
                     contact = self._own(agent, contact_id)
                     if contact.state is ContactState.ENDED:
                         raise StateError(f"contact {contact_id!r} has ended already")
+                    if contact.agent is not agent:
+                        raise StateError(f"contact {contact_id!r} is no longer connected to "
+                                         f"agent {agent.username!r}")
                     self._end(contact, _AGENT_DISCONNECT)
                 case EndAfterContactWork(contact_id=contact_id):
                     contact = self._own(agent, contact_id)
@@ -489,7 +495,8 @@ class Switchboard:
         self._route_queue(queue)
 
     def _offer(self, contact: Contact, agent: Agent) -> None:
-        self.pool.discard(agent)
+        # The agent keeps their place in the pool (routing skips agents with an
+        # offer), so an offer withdrawn because the caller left costs them nothing.
         agent.offer = contact
         contact.offered_to = agent
         self._log(contact, _E.OFFERED, agent.username)
@@ -510,6 +517,7 @@ class Switchboard:
         contact.timer = None
         self._withdraw_offer(contact)
         self._log(contact, _E.MISSED, agent.username)
+        self.pool.discard(agent)
         self._agent_state(agent, AgentState.MISSED, contact)
         if contact.queue is not None:
             self._route_queue(contact.queue)
@@ -517,6 +525,7 @@ class Switchboard:
     def _reject(self, agent: Agent, contact: Contact) -> None:
         self._withdraw_offer(contact)
         self._log(contact, _E.REJECTED, agent.username)
+        self.pool.discard(agent)
         # Like a missed offer, a rejection takes the agent out of routing until
         # they set Available again (otherwise the same contact comes straight back).
         self._agent_state(agent, AgentState.REJECTED, contact)
@@ -525,6 +534,7 @@ class Switchboard:
 
     def _accept(self, agent: Agent, contact: Contact) -> None:
         self._withdraw_offer(contact)
+        self.pool.discard(agent)
         self._leave_queue(contact, agent.username)
         contact.stop_flow()
         contact.state = ContactState.CONNECTING
@@ -619,8 +629,6 @@ class Switchboard:
         contact.stop_flow()
         contact.cancel_timer()
         offered = self._withdraw_offer(contact)
-        if offered is not None:
-            self._make_available(offered)
         self._leave_queue(contact, None)
         ringing = contact.state is ContactState.RINGING
         contact.state = ContactState.ENDED
@@ -632,6 +640,13 @@ class Switchboard:
         if agent is not None:
             agent.line.send(Disconnected(contact.id, reason))
             self._start_acw(agent, contact)
+        else:
+            self._log(contact, _E.COMPLETED)
+        if offered is not None:
+            # The offer is gone; the agent is still available, in the same place.
+            offered.line.send(Disconnected(contact.id, reason))
+            self._agent_state(offered, AgentState.AVAILABLE)
+            self._route_agent(offered)
 
     def _start_acw(self, agent: Agent, contact: Contact) -> None:
         self._log(contact, _E.ACW_STARTED, agent.username)
@@ -650,5 +665,7 @@ class Switchboard:
             agent.acw_timer.cancel()
             agent.acw_timer = None
         self._log(contact, _E.ACW_ENDED, agent.username)
+        if contact.state is ContactState.ENDED and contact.agent is agent:
+            self._log(contact, _E.COMPLETED)
         agent.contact = None
         self._make_available(agent)

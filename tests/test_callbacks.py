@@ -16,7 +16,7 @@ from testbed import (
     TransferToQueue,
 )
 from testbed.demos import SERVICE_NUMBER
-from testbed.messages import Message, Ringing
+from testbed.messages import Message, Offered, Ringing
 from testbed.metrics import realtime
 
 from .conftest import JOHN, at
@@ -126,3 +126,32 @@ async def test_callback_waits_as_scheduled_not_in_queue(testbed: Testbed) -> Non
     now = realtime(testbed.wall(0), testbed.record_service.entries(), testbed.now)
     assert (now.queues["Callbacks"].contacts_scheduled,
             now.queues["Callbacks"].contacts_in_queue) == (0, 1)
+
+
+async def test_agent_of_an_unanswered_attempt_cannot_end_the_retried_callback(
+        testbed: Testbed) -> None:
+    _callback_centre(testbed, retries=1, interval_s=60)
+    alice = MockAgent("alice", ["Callbacks"], available_at=0, acw_s=None)  # stays in ACW
+    testbed.add_agent(alice)
+    testbed.add_agent(MockAgent("bob", ["Callbacks"], available_at=100, acw_s=20))
+
+    def answer_second_ring(caller: MockCaller, message: Message) -> None:
+        if isinstance(message, Ringing) and len(caller.messages(Ringing)) == 2:
+            caller.answer(message.contact_id)
+
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120,
+                                  answer_after_s=None, talk_s=100,
+                                  on_message=answer_second_ring))
+    await testbed.run_until("2022-04-08T11:39:00Z")  # bob talks with John since 11:38:34
+    callback_id = alice.messages(Offered)[0].contact_id
+    alice.hang_up(callback_id)
+    await testbed.run_until_idle()
+
+    assert [e.code for e in alice.errors] == ["bad_state"]
+    _inbound, callback = (r.to_ctr() for r in testbed.records)
+    assert callback["Agent"]["Username"] == "bob"
+    assert callback["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+    assert callback["DisconnectTimestamp"] == at("11:40:14")
+    # The wrap-up is bob's, not alice's from the first attempt.
+    assert callback["Agent"]["AfterContactWorkStartTimestamp"] == at("11:40:14")
+    assert callback["Agent"]["AfterContactWorkEndTimestamp"] == at("11:40:34")

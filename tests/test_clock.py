@@ -131,3 +131,44 @@ async def test_mock_fakes_run_without_tasks() -> None:
         await tb.advance(100)
         assert len(asyncio.all_tasks()) == 1  # only this test
         await tb.run_until_idle()
+
+
+async def test_concurrent_advances_each_return_at_their_own_target() -> None:
+    async with Testbed(paused=True) as tb:
+        returned: list[tuple[str, float]] = []
+
+        async def advance(name: str, seconds: float) -> None:
+            await tb.advance(seconds)
+            returned.append((name, tb.now))
+
+        await asyncio.gather(advance("ten", 10), advance("twenty", 20), advance("again", 10))
+        assert sorted(returned) == [("again", 10.0), ("ten", 10.0), ("twenty", 20.0)]
+
+
+async def test_advance_returns_when_the_clock_is_resumed_meanwhile() -> None:
+    async with Testbed(paused=True) as tb:
+        tb.clock.call_at(50, tb.clock.resume)
+        tb.clock.call_at(500, lambda: None)
+        await tb.advance(100)
+        assert tb.now == 100
+
+
+async def test_paused_clock_with_an_open_socket_still_reports_idle() -> None:
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    try:
+        async with Testbed(paused=True) as tb:
+            await tb.run_until_idle()
+            assert tb.now == 0
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_virtual_clock_waits_for_a_busy_worker_thread() -> None:
+    def work() -> float:
+        return sum(i * i for i in range(200_000))  # a few real milliseconds
+
+    async with Testbed() as tb:
+        tb.clock.call_later(10, lambda: None)
+        await asyncio.get_running_loop().run_in_executor(None, work)
+        assert tb.now == 0

@@ -195,3 +195,21 @@ async def test_agent_hanging_up_while_the_callback_rings(testbed: Testbed) -> No
     assert callback["ConnectedToSystemTimestamp"] is None
     assert [type(m).__name__ for m in john.messages(Ringing)] == ["Ringing"]
     assert john.messages(Disconnected)[-1].contact_id == offered.contact_id
+
+
+async def test_caller_leaving_while_offered_frees_the_agent_in_place(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    alice = MockAgent("alice", ["Support"], available_at=0, accept_after_s=10, talk_s=30)
+    testbed.add_agent(alice)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, patience_s=5))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=60, talk_s=20))
+
+    await testbed.run_until_idle()
+
+    john, jane = (r.to_ctr() for r in testbed.records)
+    assert (john["DisconnectTimestamp"], john["DisconnectReason"], john["Agent"]) == \
+        (at("11:35:05"), "CUSTOMER_DISCONNECT", None)
+    assert [o.contact_id for o in alice.messages(Offered)] == [john["ContactId"],
+                                                               jane["ContactId"]]
+    assert jane["Queue"]["DequeueTimestamp"] == at("11:36:10")
+    assert alice.errors == []  # the late accept of John's offer was never sent

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from testbed import ConfigError, RecordService, Testbed
+from testbed import ConfigError, ContactEvent, EventKind, RecordService, Testbed
 from testbed.demos import setup_queued_callback
 from testbed.stores import JsonLinesStore, SQLiteStore, open_store
 
@@ -46,17 +46,24 @@ async def test_jsonl_and_sqlite_stores_give_identical_records(tmp_path: Path) ->
 
 async def test_events_are_acknowledged_at_the_end_of_each_instant(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
+    seen_on_disk: list[list[float]] = []
+
+    def look(event: ContactEvent) -> None:
+        if event.kind == EventKind.ENQUEUED and event.timestamp_s == 219:
+            # Inside 11:38:39: what happened before it is on disk, this instant not yet.
+            seen_on_disk.append([e[0] for e in RecordService.open(open_store(path)).entries()])
+
     async with Testbed(records=str(path)) as tb:
+        assert tb.record_service is not None
+        tb.record_service.on("event", look)
         setup_queued_callback(tb)
-        await tb.run_until("2022-04-08T11:37:00Z")
-        # Still inside 11:37:00: nothing of this instant is written yet...
+        await tb.run_until("2022-04-08T11:38:39Z")
+        # Once the instant is over (run_until returns then), all of it is.
         on_disk = RecordService.open(open_store(path)).entries()
-        assert [e[0] for e in on_disk] == [0.0] * 4  # the agent and the inbound call
-        await tb.advance(1)
-        # ...and once the instant is over, all of it is.
-        on_disk = RecordService.open(open_store(path)).entries()
-        assert on_disk == tb.record_service.entries()  # type: ignore[union-attr]
+        assert on_disk == tb.record_service.entries()
         await tb.run_until_idle()
+    [times] = seen_on_disk
+    assert max(times) == 120.0 and 219.0 not in times
 
 
 async def test_a_cut_last_line_is_dropped_with_a_warning(tmp_path: Path) -> None:
