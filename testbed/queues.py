@@ -60,6 +60,13 @@ class Queue:
         while line and line[0][1] is contact:
             line.popleft()
 
+    def next_waiting(self) -> Contact | None:
+        """The contact that has waited longest, offered or not."""
+        line = self._line
+        while line and not self._waiting(line[0]):
+            line.popleft()
+        return line[0][1] if line else None
+
     def next_unoffered(self) -> Contact | None:
         """The oldest waiting contact not currently offered to an agent."""
         line = self._line

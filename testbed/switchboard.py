@@ -405,6 +405,35 @@ class Switchboard:
         contact.timer = None
         self._enqueue(contact, queue)
 
+    def contact_value(self, contact: Contact, path: str) -> str | None:
+        if path.startswith("$.Attributes."):
+            return contact.attributes.get(path[len("$.Attributes."):])
+        return {
+            "$.Queue.Name": contact.queue_name,
+            "$.CustomerEndpoint.Address": contact.phone.number,
+            "$.Channel": "VOICE",
+            "$.InitiationMethod": str(contact.method),
+            "$.ContactId": contact.id,
+        }.get(path)
+
+    def queue_metric(self, contact: Contact, metric: str, queue_name: str | None) -> float | None:
+        queue = self.queues.get(queue_name or contact.queue_name or "")
+        if queue is None:
+            return None
+        if metric == "NumberOfContactsInQueue":
+            return len(queue)
+        if metric == "OldestContactInQueueAgeSeconds":
+            oldest = queue.next_waiting()
+            return 0.0 if oldest is None else self._now() - oldest.enqueued_at
+        serving = [a for a in self.agents.values() if queue.name in a.profile.priorities]
+        if metric == "NumberOfAgentsAvailable":
+            return sum(1 for a in serving if a.in_pool and a.offer is None)
+        # NumberOfAgentsStaffed / NumberOfAgentsOnline: anyone not Offline.
+        return sum(1 for a in serving if a.state != AgentState.OFFLINE)
+
+    def flow_named(self, name: str) -> Flow | None:
+        return self.flows.get(name)
+
     def disconnect_from_flow(self, contact: Contact) -> None:
         contact.run = None
         self._end(contact, _FLOW_DISCONNECT)

@@ -15,17 +15,24 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "OPERATORS",
     "Block",
+    "CheckQueueStatus",
+    "Compare",
+    "Condition",
     "CreateCallback",
     "Disconnect",
     "EndFlow",
     "EventHook",
     "GetCustomerInput",
+    "Loop",
     "PlayPrompt",
     "SetAttributes",
     "SetEventHook",
     "SetWorkingQueue",
+    "TransferToFlow",
     "TransferToQueue",
+    "Wait",
 ]
 
 MAX_CALLBACK_DELAY_S = 259_200.0
@@ -130,3 +137,103 @@ class Disconnect(Block):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EndFlow(Block):
     """End this flow; what happens next is up to whoever started it."""
+
+
+#: Condition operators of Amazon Connect's flow language.
+OPERATORS = ("Equals", "TextStartsWith", "TextEndsWith", "TextContains", "NumberGreaterThan",
+             "NumberGreaterOrEqualTo", "NumberLessThan", "NumberLessOrEqualTo")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """``value <operator> operand`` goes to ``target``; the first true condition wins."""
+
+    operator: str
+    operand: str
+    target: str
+
+    def holds(self, value: object) -> bool:
+        text = "" if value is None else str(value)
+        op = self.operator
+        if op == "Equals":
+            if text == self.operand:
+                return True
+            return _number(text) is not None and _number(text) == _number(self.operand)
+        if op == "TextStartsWith":
+            return text.startswith(self.operand)
+        if op == "TextEndsWith":
+            return text.endswith(self.operand)
+        if op == "TextContains":
+            return self.operand in text
+        left, right = _number(text), _number(self.operand)
+        if left is None or right is None:
+            return False
+        return {"NumberGreaterThan": left > right, "NumberGreaterOrEqualTo": left >= right,
+                "NumberLessThan": left < right, "NumberLessOrEqualTo": left <= right}[op]
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compare(Block):
+    """Branch on a contact value: ``value`` is a path such as ``$.Attributes.tier``,
+    ``$.Queue.Name``, ``$.CustomerEndpoint.Address`` or ``$.Channel``.
+    No condition true: ``NoMatchingCondition``."""
+
+    value: str = ""
+    conditions: tuple[Condition, ...] = ()
+
+    def targets(self) -> Iterator[str]:
+        yield from Block.targets(self)
+        yield from (c.target for c in self.conditions)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Loop(Block):
+    """Go to ``loop`` the first ``count`` times through, then to ``next`` (and start over)."""
+
+    count: int = 1
+    loop: str | None = None
+
+    def targets(self) -> Iterator[str]:
+        yield from Block.targets(self)
+        if self.loop is not None:
+            yield self.loop
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wait(Block):
+    """Wait ``duration_s`` seconds, then go on."""
+
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckQueueStatus(Block):
+    """Branch on a queue metric (Connect's CheckMetricData).
+
+    ``metric``: NumberOfContactsInQueue, OldestContactInQueueAgeSeconds,
+    NumberOfAgentsAvailable, NumberOfAgentsStaffed or NumberOfAgentsOnline,
+    of ``queue`` (None: the working queue).  No condition true:
+    ``NoMatchingCondition``.
+    """
+
+    metric: str = "NumberOfContactsInQueue"
+    queue: str | None = None
+    conditions: tuple[Condition, ...] = ()
+
+    def targets(self) -> Iterator[str]:
+        yield from Block.targets(self)
+        yield from (c.target for c in self.conditions)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferToFlow(Block):
+    """Continue in another flow, from its start (``NoMatchingError`` if it is unknown)."""
+
+    flow: str = ""

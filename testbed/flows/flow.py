@@ -10,11 +10,21 @@ from types import MappingProxyType
 from testbed.errors import FlowError
 from testbed.flows.blocks import (
     MAX_CALLBACK_DELAY_S,
+    OPERATORS,
     Block,
+    CheckQueueStatus,
+    Compare,
     CreateCallback,
     GetCustomerInput,
+    Loop,
     PlayPrompt,
+    Wait,
 )
+
+QUEUE_METRICS = ("NumberOfContactsInQueue", "OldestContactInQueueAgeSeconds",
+                 "NumberOfAgentsAvailable", "NumberOfAgentsStaffed", "NumberOfAgentsOnline")
+CONTACT_PATHS = ("$.Attributes.", "$.Queue.Name", "$.CustomerEndpoint.Address", "$.Channel",
+                 "$.InitiationMethod", "$.ContactId")
 
 __all__ = ["Flow"]
 
@@ -55,8 +65,22 @@ class Flow:
             for target in block.targets():
                 if target not in self.blocks:
                     raise FlowError(f"{where} goes to {target!r}, which does not exist")
-            if isinstance(block, PlayPrompt | GetCustomerInput):
+            if isinstance(block, PlayPrompt | GetCustomerInput | Wait):
                 _check_seconds(where, "duration_s", block.duration_s)
+            if isinstance(block, Compare | CheckQueueStatus):
+                for condition in block.conditions:
+                    if condition.operator not in OPERATORS:
+                        raise FlowError(f"{where}: unknown condition operator "
+                                        f"{condition.operator!r}; known: {', '.join(OPERATORS)}")
+            if isinstance(block, Compare) and not block.value.startswith(CONTACT_PATHS):
+                known = ", ".join(p + ("KEY" if p.endswith(".") else "") for p in CONTACT_PATHS)
+                raise FlowError(f"{where}: cannot compare {block.value!r}; the testbed knows "
+                                f"{known}")
+            if isinstance(block, CheckQueueStatus) and block.metric not in QUEUE_METRICS:
+                raise FlowError(f"{where}: unknown metric {block.metric!r}; known: "
+                                f"{', '.join(QUEUE_METRICS)}")
+            if isinstance(block, Loop) and not (0 <= block.count <= 100):
+                raise FlowError(f"{where}: count must be 0 to 100, got {block.count!r}")
             if isinstance(block, GetCustomerInput):
                 _check_seconds(where, "timeout_s", block.timeout_s)
             if isinstance(block, CreateCallback):

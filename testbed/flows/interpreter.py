@@ -20,15 +20,21 @@ from typing import Any, Protocol
 
 from testbed.flows.blocks import (
     Block,
+    CheckQueueStatus,
+    Compare,
+    Condition,
     CreateCallback,
     Disconnect,
     EndFlow,
     GetCustomerInput,
+    Loop,
     PlayPrompt,
     SetAttributes,
     SetEventHook,
     SetWorkingQueue,
+    TransferToFlow,
     TransferToQueue,
+    Wait,
 )
 from testbed.flows.flow import Flow
 
@@ -56,6 +62,9 @@ class FlowHost(Protocol):
     def set_event_hook(self, contact: Any, hook: str, flow: str) -> str | None: ...
     def create_callback(self, contact: Any, block: CreateCallback) -> str | None: ...
     def disconnect_from_flow(self, contact: Any) -> None: ...
+    def contact_value(self, contact: Any, path: str) -> str | None: ...
+    def queue_metric(self, contact: Any, metric: str, queue: str | None) -> float | None: ...
+    def flow_named(self, name: str) -> Flow | None: ...
     def flow_ended(self, run: FlowRun) -> None: ...
     def flow_failed(self, run: FlowRun, problem: str) -> None: ...
 
@@ -66,7 +75,7 @@ _WAIT = "\0wait"  # a block handler's answer: the run is waiting (or over)
 class FlowRun:
     """One execution of ``flow`` for ``contact``, heard by ``participant``."""
 
-    __slots__ = ("_timer", "block", "collecting", "contact", "done", "flow", "host",
+    __slots__ = ("_loops", "_timer", "block", "collecting", "contact", "done", "flow", "host",
                  "participant")
 
     def __init__(self, host: FlowHost, flow: Flow, contact: Any,
@@ -79,6 +88,7 @@ class FlowRun:
         self.collecting: GetCustomerInput | None = None
         self.done = False
         self._timer: asyncio.TimerHandle | None = None
+        self._loops: dict[str, int] | None = None
 
     def __repr__(self) -> str:
         at = self.block.id if self.block is not None else "-"
@@ -121,7 +131,6 @@ class FlowRun:
 
     def _run_from(self, block_id: str | None) -> None:
         steps = 0
-        blocks = self.flow.blocks
         while not self.done:
             if block_id is None:
                 self._finish()
@@ -133,7 +142,7 @@ class FlowRun:
                 self._fail(f"ran {MAX_STEPS_PER_INSTANT} blocks without waiting; "
                            f"it loops forever at block {block_id!r}")
                 return
-            block = blocks[block_id]
+            block = self.flow.blocks[block_id]
             self.block = block
             block_id = _HANDLERS[type(block)](self, block)
 
@@ -198,6 +207,46 @@ class FlowRun:
     def _end_flow(self, block: EndFlow) -> str | None:
         return None
 
+    def _branch(self, block: Block, conditions: tuple[Condition, ...], value: object) -> str:
+        for condition in conditions:
+            if condition.holds(value):
+                return condition.target
+        return self._error(block, "NoMatchingCondition")
+
+    def _compare(self, block: Compare) -> str | None:
+        return self._branch(block, block.conditions,
+                            self.host.contact_value(self.contact, block.value))
+
+    def _check_queue_status(self, block: CheckQueueStatus) -> str | None:
+        value = self.host.queue_metric(self.contact, block.metric, block.queue)
+        if value is None:
+            return self._error(block, "NoMatchingError")
+        return self._branch(block, block.conditions, f"{value:g}")
+
+    def _loop(self, block: Loop) -> str | None:
+        loops = self._loops if self._loops is not None else {}
+        self._loops = loops
+        done = loops.get(block.id, 0)
+        if done < block.count and block.loop is not None:
+            loops[block.id] = done + 1
+            return block.loop
+        loops[block.id] = 0
+        return block.next
+
+    def _wait(self, block: Wait) -> str | None:
+        if block.duration_s <= 0:
+            return block.next
+        self._timer = self.host.call_later(block.duration_s, self._resume, block.next)
+        return _WAIT
+
+    def _transfer_to_flow(self, block: TransferToFlow) -> str | None:
+        flow = self.host.flow_named(block.flow)
+        if flow is None:
+            return self._error(block, "NoMatchingError")
+        self.flow = flow
+        self._loops = None
+        return flow.start
+
 
 _HANDLERS: dict[type[Block], Callable[[FlowRun, Any], str | None]] = {
     PlayPrompt: FlowRun._play_prompt,
@@ -209,4 +258,9 @@ _HANDLERS: dict[type[Block], Callable[[FlowRun, Any], str | None]] = {
     CreateCallback: FlowRun._create_callback,
     Disconnect: FlowRun._disconnect,
     EndFlow: FlowRun._end_flow,
+    Compare: FlowRun._compare,
+    CheckQueueStatus: FlowRun._check_queue_status,
+    Loop: FlowRun._loop,
+    Wait: FlowRun._wait,
+    TransferToFlow: FlowRun._transfer_to_flow,
 }
