@@ -110,7 +110,7 @@ class TransferToQueue(Block):
 class SetEventHook(Block):
     """Set the flow that runs for ``hook`` (customer queue, whispers)."""
 
-    hook: EventHook = EventHook.CUSTOMER_QUEUE
+    hook: str = EventHook.CUSTOMER_QUEUE
     flow: str = ""
 
 
