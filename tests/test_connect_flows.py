@@ -62,7 +62,7 @@ def test_transition_to_a_missing_action_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("document", "says"), [
     ("{not json", "not valid JSON"),
     ('{"Version": "2017-01-01", "StartAction": "a", "Actions": []}', "Version '2017-01-01'"),
-    (json.dumps(_flow(start="zz", *[{"Identifier": "a", "Type": "DisconnectParticipant"}])),
+    (json.dumps(_flow({"Identifier": "a", "Type": "DisconnectParticipant"}, start="zz")),
      "StartAction 'zz'"),
 ])
 def test_malformed_flows_are_refused(tmp_path: Path, document: str, says: str) -> None:

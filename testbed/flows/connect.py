@@ -327,7 +327,7 @@ def flow_references(flow: Flow) -> tuple[set[str], set[str]]:
     queues: set[str] = set()
     flows: set[str] = set()
     for block in flow.blocks.values():
-        if isinstance(block, SetWorkingQueue) or (isinstance(block, CreateCallback | CheckQueueStatus) and block.queue):
+        if isinstance(block, SetWorkingQueue | CreateCallback | CheckQueueStatus) and block.queue:
             queues.add(block.queue)
         elif isinstance(block, SetEventHook | TransferToFlow):
             flows.add(block.flow)
