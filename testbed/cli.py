@@ -203,6 +203,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="what to write (default: %(default)s)")
     export.add_argument("--out", metavar="FILE",
                         help="write to FILE instead of standard output")
+    flow = commands.add_parser(
+        "flow", help="work with Amazon Connect flow-language files",
+        description="Work with flows exported from Amazon Connect (flow language 2019-10-30).")
+    flow_commands = flow.add_subparsers(dest="flow_command", metavar="ACTION", required=True,
+                                        parser_class=_Parser)
+    check = flow_commands.add_parser(
+        "check", help="validate flow files and summarise them",
+        description="Load each flow file as the testbed would and print a summary: blocks by "
+                    "type, queues and flows referenced, unreachable blocks. Flow references "
+                    "that name none of the given files are warnings. Exit status 1 if any file "
+                    "cannot be loaded.")
+    check.add_argument("files", nargs="+", metavar="FILE", help="flow JSON files")
+
     metrics = commands.add_parser(
         "metrics", help="historical and real-time metrics of a stored run",
         description="Connect-style metrics of a stored run, computed from its records: per queue "
@@ -235,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "metrics":
             return _metrics(args)
+        if args.command == "flow":
+            return _flow_check(args)
     except TestbedError as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 1
@@ -242,6 +257,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("testbed: interrupted", file=sys.stderr)
         return 130
     return 2
+
+
+# -- flow check -------------------------------------------------------------------
+def _flow_check(args: argparse.Namespace) -> int:
+    from testbed.errors import FlowError
+    from testbed.flows.connect import flow_references, load_flow, unreachable_blocks
+
+    console = Console(highlight=False)
+    flows, failed = [], 0
+    for path in args.files:
+        try:
+            flows.append((path, load_flow(Path(path))))
+        except FlowError as exc:
+            failed += 1
+            console.print(f"[red]error[/red] {exc}", soft_wrap=True)
+    names = {flow.name for _path, flow in flows}
+    for path, flow in flows:
+        kinds: dict[str, int] = {}
+        for block in flow.blocks.values():
+            kinds[type(block).__name__] = kinds.get(type(block).__name__, 0) + 1
+        queues, referenced = flow_references(flow)
+        console.print(f"[bold]{flow.name}[/bold] ({path}): {len(flow.blocks)} blocks, "
+                      f"starts at {flow.start!r}", soft_wrap=True)
+        console.print("  blocks: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())),
+                      soft_wrap=True)
+        console.print("  queues: " + (", ".join(sorted(queues)) or "none"), soft_wrap=True)
+        console.print("  flows: " + (", ".join(sorted(referenced)) or "none"), soft_wrap=True)
+        for name in sorted(referenced - names):
+            users = [b.id for b in flow.blocks.values() if getattr(b, "flow", None) == name]
+            console.print(f"  [yellow]warning[/yellow] action {users[0]!r} refers to flow "
+                          f"{name!r}, which is not among the files checked", soft_wrap=True)
+        for block_id in unreachable_blocks(flow):
+            console.print(f"  [yellow]warning[/yellow] block {block_id!r} is unreachable",
+                          soft_wrap=True)
+    return 1 if failed else 0
 
 
 # -- metrics ------------------------------------------------------------------

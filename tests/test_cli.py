@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,22 @@ def test_help_documents_every_demo_option(capsys: pytest.CaptureFixture[str]) ->
     for option in ("--speed", "--real-time", "--virtual", "--json", "--start",
                    "queued-callback"):
         assert option in out
+
+
+FLOWS = Path(__file__).resolve().parent.parent / "scripts" / "flows"
+
+
+def test_flow_check_summarises_and_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["flow", "check", str(FLOWS / "queued-callback" / "Inbound.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Inbound" in out and "queues: InboundQueue" in out
+    assert "refers to flow 'CustomerQueue', which is not among the files checked" in out
+
+
+def test_flow_check_fails_on_a_bad_file(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Version": "2019-10-30", "StartAction": "a", "Actions": '
+                   '[{"Identifier": "a", "Type": "InvokeLambdaFunction"}]}')
+    assert main(["flow", "check", str(bad)]) == 1
+    assert "unsupported Type 'InvokeLambdaFunction'" in capsys.readouterr().out

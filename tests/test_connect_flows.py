@@ -92,3 +92,75 @@ async def test_a_bad_flow_leaves_the_running_testbed_untouched(testbed: Testbed,
     await testbed.run_until_idle()
     assert [r.to_ctr()["DisconnectReason"] for r in testbed.records] == \
         ["CONTACT_FLOW_DISCONNECT", "CUSTOMER_DISCONNECT"]
+
+
+FLOWS = SEED_FLOWS.parent
+
+
+async def test_ivr_menu_routes_by_digit_and_falls_back_after_two_retries(
+        testbed: Testbed) -> None:
+    testbed.add_flow(load_flow(FLOWS / "ivr-menu" / "Main.json"))
+    for queue in ("Sales", "Support"):
+        testbed.add_queue(queue)
+    testbed.add_number(SERVICE_NUMBER, "Main")
+    testbed.add_agent(MockAgent("sam", ["Sales"]))
+    testbed.add_agent(MockAgent("sue", ["Support"]))
+    # The menu listens from 11:35:04 (after a 4 s welcome) for 6 + 5 s.
+    testbed.add_caller(MockCaller("+15555550001", dial=SERVICE_NUMBER, press=[(5, "1")],
+                                  talk_s=30))
+    testbed.add_caller(MockCaller("+15555550002", dial=SERVICE_NUMBER, press=[(5, "2")],
+                                  talk_s=30))
+    testbed.add_caller(MockCaller("+15555550003", dial=SERVICE_NUMBER, dial_at=60, talk_s=30))
+
+    await testbed.run_until_idle()
+
+    sales, support, silent = (r.to_ctr() for r in testbed.records)
+    assert (sales["Queue"]["Name"], sales["Queue"]["EnqueueTimestamp"],
+            sales["Agent"]["Username"], sales["Attributes"]) == \
+        ("Sales", "2022-04-08T11:35:05Z", "sam", {"menu": "sales"})
+    assert (support["Queue"]["Name"], support["Agent"]["Username"]) == ("Support", "sue")
+    # Silent: the menu plays three times (11:36:04, :15, :26), then support at 11:36:37.
+    assert (silent["Queue"]["Name"], silent["Queue"]["EnqueueTimestamp"],
+            silent["Attributes"]) == ("Support", "2022-04-08T11:36:37Z", {"menu": "support"})
+
+
+def _busy_centre(tb: Testbed) -> None:
+    tb.add_flow(*load_flow_files(sorted((FLOWS / "busy-callback").glob("*.json"))))
+    tb.add_queue("Support")
+    tb.add_queue("Callbacks")
+    tb.add_number(SERVICE_NUMBER, "Inbound")
+    tb.add_agent(MockAgent("cal", ["Callbacks"]))
+
+
+async def test_callback_is_offered_after_a_minute_in_a_quiet_queue(testbed: Testbed) -> None:
+    _busy_centre(testbed)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=1, talk_s=20))
+
+    await testbed.run_until_idle()
+
+    inbound, callback = (r.to_ctr() for r in testbed.records)
+    assert inbound["DisconnectTimestamp"] == "2022-04-08T11:36:00Z"
+    assert (callback["InitiationTimestamp"], callback["Queue"]["EnqueueTimestamp"],
+            callback["Agent"]["ConnectedToAgentTimestamp"], callback["DisconnectTimestamp"]) == \
+        ("2022-04-08T11:36:00Z", "2022-04-08T11:36:30Z", "2022-04-08T11:36:30Z",
+         "2022-04-08T11:36:50Z")
+
+
+async def test_callback_is_offered_at_once_when_more_than_two_wait(testbed: Testbed) -> None:
+    _busy_centre(testbed)
+    for i in range(3):
+        testbed.add_caller(MockCaller(f"+1555555010{i}", dial=SERVICE_NUMBER, dial_at=i,
+                                      patience_s=120))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=10, callback_after_s=0,
+                                  talk_s=20))
+
+    await testbed.run_until_idle()
+
+    records = {r.customer_endpoint: r.to_ctr() for r in testbed.records
+               if r.initiation_method == "INBOUND"}
+    john = records[JOHN]
+    assert john["DisconnectTimestamp"] == "2022-04-08T11:35:10Z"
+    callback = next(r.to_ctr() for r in testbed.records if r.contact_id == john["NextContactId"])
+    assert callback["Queue"]["EnqueueTimestamp"] == "2022-04-08T11:35:40Z"
+    assert [records[f"+1555555010{i}"]["DisconnectReason"] for i in range(3)] == \
+        ["CUSTOMER_DISCONNECT"] * 3

@@ -60,7 +60,7 @@ from testbed.flows.blocks import (
 from testbed.flows.flow import Flow
 
 __all__ = ["SUPPORTED_TYPES", "WORDS_PER_SECOND", "flow_references", "load_flow",
-           "load_flow_files"]
+           "load_flow_files", "unreachable_blocks"]
 
 FLOW_LANGUAGE_VERSION = "2019-10-30"
 WORDS_PER_SECOND = 150 / 60
@@ -332,3 +332,15 @@ def flow_references(flow: Flow) -> tuple[set[str], set[str]]:
         elif isinstance(block, SetEventHook | TransferToFlow):
             flows.add(block.flow)
     return queues, flows
+
+
+def unreachable_blocks(flow: Flow) -> list[str]:
+    """Ids of blocks no path from the start reaches, in flow order."""
+    seen = {flow.start}
+    todo = [flow.start]
+    while todo:
+        for target in flow.blocks[todo.pop()].targets():
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return [block_id for block_id in flow.blocks if block_id not in seen]
