@@ -49,7 +49,7 @@ class Contact:
 
     __slots__ = ("agent", "attempts", "attributes", "callback", "customer_on_line",
                  "enqueued_at", "hooks", "id", "method", "offered_to", "phone", "queue",
-                 "queue_name", "queue_stamp", "run", "seq", "state", "timer")
+                 "queue_name", "queue_stamp", "run", "seq", "state", "timer", "waiting_since")
 
     def __init__(self, contact_id: str, seq: int, method: InitiationMethod, phone: Phone) -> None:
         self.id = contact_id
@@ -62,6 +62,9 @@ class Contact:
         self.queue: Queue | None = None          # the queue it waits in now
         self.queue_stamp = 0                     # bumped at each enqueue
         self.enqueued_at = 0.0
+        # Its place in line: the enqueue time, or for a callback the time its
+        # caller first queued (a callback keeps the caller's place).
+        self.waiting_since: float | None = None
         self.offered_to: Agent | None = None
         self.agent: Agent | None = None          # the agent who accepted it
         self.run: FlowRun | None = None          # the flow running for it now

@@ -48,9 +48,22 @@ class Queue:
         return (entry[1] for entry in self._line if self._waiting(entry))
 
     def add(self, contact: Contact) -> None:
-        """Put ``contact`` at the back; the caller sets ``contact.queue`` to this queue."""
+        """Put ``contact`` in line by its ``waiting_since`` (ties: arrival order).
+
+        The caller sets ``contact.queue`` to this queue.  Nearly always this
+        is the back; a callback that keeps its caller's place goes further up.
+        """
         contact.queue_stamp += 1
-        self._line.append((contact.queue_stamp, contact))
+        entry = (contact.queue_stamp, contact)
+        line = self._line
+        since = contact.waiting_since or 0.0
+        if not line or (line[-1][1].waiting_since or 0.0) <= since:
+            line.append(entry)
+        else:
+            at = len(line)
+            while at > 0 and (line[at - 1][1].waiting_since or 0.0) > since:
+                at -= 1
+            line.insert(at, entry)
         self._size += 1
 
     def remove(self, contact: Contact) -> None:

@@ -391,6 +391,8 @@ class Switchboard:
         callback.attributes = dict(contact.attributes)
         callback.callback = block
         callback.queue_name = queue.name
+        # The callback keeps its caller's place in line (see docs/routing.md).
+        callback.waiting_since = contact.waiting_since
         self._log(contact, _E.NEXT_CONTACT, callback.id)
         callback.state = ContactState.SCHEDULED
         self._log(callback, _E.SCHEDULED, (queue.name, block.initial_delay_s))
@@ -467,6 +469,8 @@ class Switchboard:
         contact.queue = queue
         contact.queue_name = queue.name
         contact.enqueued_at = self._now()
+        if contact.waiting_since is None:
+            contact.waiting_since = contact.enqueued_at
         queue.add(contact)
         self._log(contact, _E.ENQUEUED, queue.name)
         if contact.customer_on_line:
@@ -504,7 +508,7 @@ class Switchboard:
             if not profile.reaches(name, now - contact.enqueued_at):
                 self._route_again(queue, contact.enqueued_at + profile.delays[name])
                 continue
-            key = (priority, contact.enqueued_at, contact.seq)
+            key = (priority, contact.waiting_since or 0.0, contact.seq)
             if best_key is None or key < best_key:
                 best, best_key = contact, key
         if best is not None:

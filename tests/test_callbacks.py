@@ -19,7 +19,7 @@ from testbed.demos import SERVICE_NUMBER
 from testbed.messages import Message, Offered, Ringing
 from testbed.metrics import realtime
 
-from .conftest import JOHN, at
+from .conftest import JANE, JOHN, at
 
 
 def _callback_centre(tb: Testbed, *, delay_s: float = 0, retries: int = 0,
@@ -155,3 +155,38 @@ async def test_agent_of_an_unanswered_attempt_cannot_end_the_retried_callback(
     # The wrap-up is bob's, not alice's from the first attempt.
     assert callback["Agent"]["AfterContactWorkStartTimestamp"] == at("11:40:14")
     assert callback["Agent"]["AfterContactWorkEndTimestamp"] == at("11:40:34")
+
+
+async def test_callback_keeps_its_callers_place_in_line(testbed: Testbed) -> None:
+    testbed.add_flow(
+        Flow.of("In", [
+            SetEventHook(id="hook", hook=EventHook.CUSTOMER_QUEUE, flow="Offer", next="q"),
+            SetWorkingQueue(id="q", queue="Support", next="transfer"),
+            TransferToQueue(id="transfer"),
+        ]),
+        Flow.of("Offer", [
+            GetCustomerInput(id="ask", text="Press 1 for a callback.", duration_s=5,
+                             timeout_s=3600, conditions={"1": "cb"},
+                             errors={"NoMatchingError": "bye"}),
+            CreateCallback(id="cb", initial_delay_s=30, next="bye"),  # back into Support
+            Disconnect(id="bye"),
+        ]),
+    )
+    testbed.add_queue("Support")
+    testbed.add_number(SERVICE_NUMBER, "In")
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, callback_after_s=10,
+                                  talk_s=60))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=20, talk_s=60))
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=200))
+
+    await testbed.run_until_idle()
+
+    by_method = {(r.customer_endpoint, str(r.initiation_method)): r.to_ctr()
+                 for r in testbed.records}
+    callback = by_method[(JOHN, "CALLBACK")]
+    jane = by_method[(JANE, "INBOUND")]
+    # John queued at 11:35:00 and took a callback at 11:35:10, queued again at 11:35:40,
+    # after Jane (11:35:20) -- yet he is served first: the callback kept his place.
+    assert callback["Queue"]["EnqueueTimestamp"] == at("11:35:40")
+    assert callback["Queue"]["DequeueTimestamp"] == at("11:38:20")
+    assert jane["Queue"]["DequeueTimestamp"] == at("11:39:20")

@@ -213,3 +213,36 @@ async def test_caller_leaving_while_offered_frees_the_agent_in_place(testbed: Te
                                                                jane["ContactId"]]
     assert jane["Queue"]["DequeueTimestamp"] == at("11:36:10")
     assert alice.errors == []  # the late accept of John's offer was never sent
+
+
+async def test_prompt_without_a_duration_lasts_as_long_as_its_text(testbed: Testbed) -> None:
+    testbed.add_flow(Flow.of("In", [
+        PlayPrompt(id="hello", text="Thank you for calling, your call matters to us today.",
+                   next="q"),  # ten words at 150 a minute: 4 s
+        SetWorkingQueue(id="q", queue="Support", next="t"),
+        TransferToQueue(id="t"),
+    ]))
+    testbed.add_queue("Support")
+    testbed.add_number(SERVICE_NUMBER, "In")
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, patience_s=10))
+    await testbed.run_until_idle()
+    [record] = testbed.records
+    assert record.queue is not None and record.queue.enqueue_timestamp == testbed.wall(4)
+
+
+async def test_unresolved_flow_reference_takes_the_error_branch(testbed: Testbed) -> None:
+    testbed.add_flow(Flow.of("In", [
+        SetEventHook(id="hook", hook=EventHook.AGENT_WHISPER, flow="Missing", next="q",
+                     errors={"NoMatchingError": "sorry"}),
+        SetWorkingQueue(id="q", queue="Support", next="t"),
+        TransferToQueue(id="t"),
+        PlayPrompt(id="sorry", text="Sorry.", duration_s=2),
+    ]))
+    testbed.add_queue("Support")
+    testbed.add_number(SERVICE_NUMBER, "In")
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER))
+    await testbed.run_until_idle()
+    [record] = testbed.records
+    assert record.queue is None
+    assert (record.disconnect_timestamp, record.disconnect_reason) == \
+        (testbed.wall(2), "CONTACT_FLOW_DISCONNECT")

@@ -10,6 +10,7 @@ catch-all).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,9 +34,22 @@ __all__ = [
     "TransferToFlow",
     "TransferToQueue",
     "Wait",
+    "spoken_seconds",
 ]
 
 MAX_CALLBACK_DELAY_S = 259_200.0
+#: Speaking rate for prompts given as text without a duration: 150 words a minute.
+WORDS_PER_SECOND = 150 / 60
+_BREAK = re.compile(r"<break\s+time\s*=\s*[\"']([\d.]+)\s*(ms|s)[\"']\s*/?>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def spoken_seconds(text: str) -> float:
+    """How long ``text`` (plain or SSML) takes to say: words at WORDS_PER_SECOND,
+    plus any ``<break time="..."/>``."""
+    pauses = sum(float(n) / (1000 if unit.lower() == "ms" else 1)
+                 for n, unit in _BREAK.findall(text))
+    return round(len(_TAG.sub(" ", text).split()) / WORDS_PER_SECOND + pauses, 3)
 
 
 class EventHook(StrEnum):
@@ -61,15 +75,23 @@ class Block:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlayPrompt(Block):
-    """Play ``text`` to the participant for ``duration_s`` seconds, then go on."""
+    """Play ``text`` to the participant for ``duration_s`` seconds, then go on.
+
+    Without ``duration_s`` the prompt lasts as long as the text takes to say
+    (``spoken_seconds``: 150 words a minute plus SSML breaks).
+    """
 
     text: str = ""
-    duration_s: float = 0.0
+    duration_s: float | None = None
+
+    def length_s(self) -> float:
+        return spoken_seconds(self.text) if self.duration_s is None else self.duration_s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetCustomerInput(Block):
-    """Play ``text`` (``duration_s``), listening for digits until ``timeout_s`` after it.
+    """Play ``text`` (``duration_s``, or as long as it takes to say), listening for digits
+    until ``timeout_s`` after it.
 
     Digits pressed during the prompt count.  Digits that match a key of
     ``conditions`` go to its block; others take ``NoMatchingCondition``; no
@@ -77,9 +99,12 @@ class GetCustomerInput(Block):
     """
 
     text: str = ""
-    duration_s: float = 0.0
+    duration_s: float | None = None
     timeout_s: float = 5.0
     conditions: Mapping[str, str] = field(default_factory=dict)
+
+    def length_s(self) -> float:
+        return spoken_seconds(self.text) if self.duration_s is None else self.duration_s
 
     def targets(self) -> Iterator[str]:
         yield from Block.targets(self)

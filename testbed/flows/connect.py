@@ -40,6 +40,7 @@ from typing import Any
 
 from testbed.errors import FlowError
 from testbed.flows.blocks import (
+    WORDS_PER_SECOND,
     Block,
     CheckQueueStatus,
     Compare,
@@ -56,6 +57,7 @@ from testbed.flows.blocks import (
     TransferToFlow,
     TransferToQueue,
     Wait,
+    spoken_seconds,
 )
 from testbed.flows.flow import Flow
 
@@ -63,11 +65,9 @@ __all__ = ["SUPPORTED_TYPES", "WORDS_PER_SECOND", "flow_references", "load_flow"
            "load_flow_files", "unreachable_blocks"]
 
 FLOW_LANGUAGE_VERSION = "2019-10-30"
-WORDS_PER_SECOND = 150 / 60
 AUDIO_PROMPT_S = 5.0
 MAX_FLOW_BYTES = 1024 * 1024
 
-_BREAK = re.compile(r"<break\s+time\s*=\s*[\"']([\d.]+)\s*(ms|s)[\"']\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -112,10 +112,7 @@ class _Action:
         text = self.params.get("Text") or self.params.get("SSML")
         if text is None:
             return AUDIO_PROMPT_S if self.params.get("PromptId") else 0.0
-        pauses = sum(float(n) / (1000 if unit.lower() == "ms" else 1)
-                     for n, unit in _BREAK.findall(text))
-        words = len(_TAG.sub(" ", text).split())
-        return round(words / WORDS_PER_SECOND + pauses, 3)
+        return spoken_seconds(str(text))
 
     def text(self) -> str:
         text = self.params.get("Text") or self.params.get("SSML") or self.params.get("PromptId")

@@ -65,7 +65,8 @@ class Flow:
             for target in block.targets():
                 if target not in self.blocks:
                     raise FlowError(f"{where} goes to {target!r}, which does not exist")
-            if isinstance(block, PlayPrompt | GetCustomerInput | Wait):
+            if isinstance(block, PlayPrompt | GetCustomerInput | Wait) \
+                    and block.duration_s is not None:
                 _check_seconds(where, "duration_s", block.duration_s)
             if isinstance(block, Compare | CheckQueueStatus):
                 for condition in block.conditions:

@@ -164,16 +164,18 @@ class FlowRun:
 
     # -- block handlers: return the next block id, None to end, or _WAIT ------
     def _play_prompt(self, block: PlayPrompt) -> str | None:
-        self.host.play_prompt(self, block.text, block.duration_s, False)
-        if block.duration_s <= 0:
+        length = block.length_s()
+        self.host.play_prompt(self, block.text, length, False)
+        if length <= 0:
             return block.next
-        self._timer = self.host.call_later(block.duration_s, self._resume, block.next)
+        self._timer = self.host.call_later(length, self._resume, block.next)
         return _WAIT
 
     def _get_customer_input(self, block: GetCustomerInput) -> str | None:
         self.collecting = block
-        self.host.play_prompt(self, block.text, block.duration_s, True)
-        self._timer = self.host.call_later(block.duration_s + block.timeout_s,
+        length = block.length_s()
+        self.host.play_prompt(self, block.text, length, True)
+        self._timer = self.host.call_later(length + block.timeout_s,
                                            self._input_timed_out, block)
         return _WAIT
 
