@@ -18,17 +18,23 @@ from testbed.clock import (
 )
 from testbed.errors import ConfigError, FlowError, ProtocolError, StateError, TestbedError
 from testbed.flows import (
+    CheckQueueStatus,
+    Compare,
+    Condition,
     CreateCallback,
     Disconnect,
     EndFlow,
     EventHook,
     Flow,
     GetCustomerInput,
+    Loop,
     PlayPrompt,
     SetAttributes,
     SetEventHook,
     SetWorkingQueue,
+    TransferToFlow,
     TransferToQueue,
+    Wait,
 )
 from testbed.lines import Line, LineEnd, line_pair
 from testbed.records import (
@@ -52,8 +58,11 @@ __all__ = [
     "AgentInfo",
     "AgentState",
     "CallerEndpoint",
+    "CheckQueueStatus",
     "Cancellable",
     "Clock",
+    "Compare",
+    "Condition",
     "ConfigError",
     "ContactEvent",
     "ContactRecord",
@@ -69,6 +78,7 @@ __all__ = [
     "InitiationMethod",
     "Line",
     "LineEnd",
+    "Loop",
     "PlayPrompt",
     "ProtocolError",
     "QueueInfo",
@@ -83,7 +93,9 @@ __all__ = [
     "Testbed",
     "TestbedError",
     "TestbedLoop",
+    "TransferToFlow",
     "TransferToQueue",
+    "Wait",
     "line_pair",
     "parse_instant",
     "records_to_json",
