@@ -75,8 +75,6 @@ class MockAgent(Transcript):
         self.state = "Offline"
         self.handled: list[str] = []
         self.errors: list[Error] = []
-        self._line: Line | None = None
-        self._clock: Scheduler | None = None
         self._timer: Cancellable | None = None
 
     def __repr__(self) -> str:
@@ -94,12 +92,6 @@ class MockAgent(Transcript):
     def acw_timeout_s(self) -> float:
         return self._acw_timeout_s
 
-    @property
-    def line(self) -> Line:
-        if self._line is None:
-            raise RuntimeError(f"{self!r} is not attached to a testbed")
-        return self._line
-
     def attach(self, line: Line, clock: Scheduler) -> None:
         """Called by ``Testbed.add_agent``: take the line and start the script."""
         self._line, self._clock = line, clock
@@ -108,11 +100,6 @@ class MockAgent(Transcript):
             clock.call_at(max(clock.seconds(self.available_at), clock.now), self.go_available)
         if self.offline_at is not None:
             clock.call_at(max(clock.seconds(self.offline_at), clock.now), self.go_offline)
-
-    def _send(self, message: Message) -> None:
-        line = self._line
-        if line is not None and not line.closed:  # a timer may outlive the line
-            line.send(message)
 
     # -- actions --------------------------------------------------------------
     def go_available(self) -> None:

@@ -78,8 +78,6 @@ class MockCaller(Transcript):
         self.on_message = on_message
         self.contact_ids: list[str] = []
         self.errors: list[Error] = []
-        self._line: Line | None = None
-        self._clock: Scheduler | None = None
         self._timers: dict[str, list[Cancellable]] = {}
         self._collecting: set[str] = set()
         self._wants_callback: set[str] = set()
@@ -91,12 +89,6 @@ class MockCaller(Transcript):
     def number(self) -> str:
         return self._number
 
-    @property
-    def line(self) -> Line:
-        if self._line is None:
-            raise RuntimeError(f"{self!r} is not attached to a testbed")
-        return self._line
-
     def attach(self, line: Line, clock: Scheduler) -> None:
         """Called by ``Testbed.add_caller``: take the line and start the script."""
         self._line, self._clock = line, clock
@@ -104,11 +96,6 @@ class MockCaller(Transcript):
         if self.dial_to is not None:
             at = clock.now if self.dial_at is None else clock.seconds(self.dial_at)
             clock.call_at(max(at, clock.now), self.call, self.dial_to)
-
-    def _send(self, message: Message) -> None:
-        line = self._line
-        if line is not None and not line.closed:  # a timer may outlive the line
-            line.send(message)
 
     # -- actions (usable from hooks too) ------------------------------------
     def call(self, to: str) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-from testbed import Scheduler
+from testbed import Line, Scheduler
 from testbed.messages import Message
 
 __all__ = ["Transcript"]
@@ -15,15 +15,29 @@ M = TypeVar("M", bound=Message)
 
 
 class Transcript:
-    """Keeps ``(testbed seconds, message)`` for every message heard, and wakes waiters."""
+    """Base of the fakes: their line, and ``(testbed seconds, message)`` for every
+    message heard, waking ``wait_for`` callers."""
 
     _clock: Scheduler | None
 
     def __init__(self, keep: bool = True) -> None:
+        self._line: Line | None = None
+        self._clock = None
         self._keep = keep
         self.heard: list[tuple[float, Message]] = []
         self._waiters: list[tuple[type[Message], Callable[[Message], bool] | None,
                                   asyncio.Future[Message]]] = []
+
+    @property
+    def line(self) -> Line:
+        if self._line is None:
+            raise RuntimeError(f"{self!r} is not attached to a testbed")
+        return self._line
+
+    def _send(self, message: Message) -> None:
+        line = self._line
+        if line is not None and not line.closed:  # a timer may outlive the line
+            line.send(message)
 
     def _note(self, message: Message) -> None:
         if self._keep and self._clock is not None:

@@ -57,6 +57,7 @@ __all__ = [
     "TestbedLoop",
     "parse_instant",
     "run",
+    "seconds_since",
 ]
 
 T = TypeVar("T")
@@ -84,6 +85,16 @@ def check_speed(speed: object, where: str = "speed") -> float:
     if not value > 0:  # also rejects NaN
         raise ConfigError(f"{where} must be greater than 0, got {speed!r}")
     return value
+
+
+def seconds_since(start: datetime, when: float | str | datetime) -> float:
+    """Testbed seconds from ``start`` for ``when``: seconds already, ISO text or a datetime."""
+    if isinstance(when, bool):
+        raise ConfigError(f"an instant must be seconds, ISO-8601 text or a datetime, "
+                          f"got {when!r}")
+    if isinstance(when, int | float):
+        return float(when)
+    return (parse_instant(when, "instant") - start).total_seconds()
 
 
 def parse_instant(value: str | datetime, where: str = "start") -> datetime:
@@ -488,12 +499,7 @@ class Clock:
 
     def seconds(self, when: float | str | datetime) -> float:
         """Testbed seconds for an instant given as seconds, ISO text or datetime."""
-        if isinstance(when, bool):
-            raise ConfigError(f"an instant must be seconds, ISO-8601 text or a datetime, "
-                              f"got {when!r}")
-        if isinstance(when, int | float):
-            return float(when)
-        return (parse_instant(when, "instant") - self.start).total_seconds()
+        return seconds_since(self.start, when)
 
     # -- pacing -----------------------------------------------------------
     @property

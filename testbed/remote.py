@@ -25,8 +25,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from testbed.clock import parse_instant
-from testbed.errors import ConfigError, StateError
+from testbed.clock import parse_instant, seconds_since
+from testbed.errors import StateError
 from testbed.messages import Ack, Alarm, CancelTimer, Message, SetTimer, decode_stamped, encode
 
 __all__ = ["RemoteClock", "WebSocketLine", "connect_agent", "connect_caller"]
@@ -70,12 +70,7 @@ class RemoteClock:
         return self.start + timedelta(seconds=self.now if t is None else t)
 
     def seconds(self, when: float | str | datetime) -> float:
-        if isinstance(when, bool):
-            raise ConfigError(f"an instant must be seconds, ISO-8601 text or a datetime, "
-                              f"got {when!r}")
-        if isinstance(when, int | float):
-            return float(when)
-        return (parse_instant(when, "instant") - self.start).total_seconds()
+        return seconds_since(self.start, when)
 
     def call_at(self, t: float, callback: Callable[..., object], *args: Any) -> RemoteTimer:
         ref = f"t{next(self._refs)}"

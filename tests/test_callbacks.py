@@ -23,7 +23,9 @@ from .conftest import JANE, JOHN, at
 
 
 def _callback_centre(tb: Testbed, *, delay_s: float = 0, retries: int = 0,
-                     interval_s: float = 300) -> None:
+                     interval_s: float = 300, queue: str | None = "Callbacks") -> None:
+    """Calls queue in Support; the queue flow offers a callback at once, into ``queue``
+    (None: back into Support).  Callbacks has a 4 s outbound whisper."""
     tb.add_flow(
         Flow.of("In", [
             SetEventHook(id="hook", hook=EventHook.CUSTOMER_QUEUE, flow="Offer", next="q"),
@@ -34,7 +36,7 @@ def _callback_centre(tb: Testbed, *, delay_s: float = 0, retries: int = 0,
             GetCustomerInput(id="ask", text="Press 1 for a callback.", duration_s=5,
                              timeout_s=3600, conditions={"1": "cb"},
                              errors={"NoMatchingError": "bye"}),
-            CreateCallback(id="cb", queue="Callbacks", initial_delay_s=delay_s, max_retries=retries,
+            CreateCallback(id="cb", queue=queue, initial_delay_s=delay_s, max_retries=retries,
                            retry_interval_s=interval_s, next="bye"),
             Disconnect(id="bye"),
         ]),
@@ -158,22 +160,7 @@ async def test_agent_of_an_unanswered_attempt_cannot_end_the_retried_callback(
 
 
 async def test_callback_keeps_its_callers_place_in_line(testbed: Testbed) -> None:
-    testbed.add_flow(
-        Flow.of("In", [
-            SetEventHook(id="hook", hook=EventHook.CUSTOMER_QUEUE, flow="Offer", next="q"),
-            SetWorkingQueue(id="q", queue="Support", next="transfer"),
-            TransferToQueue(id="transfer"),
-        ]),
-        Flow.of("Offer", [
-            GetCustomerInput(id="ask", text="Press 1 for a callback.", duration_s=5,
-                             timeout_s=3600, conditions={"1": "cb"},
-                             errors={"NoMatchingError": "bye"}),
-            CreateCallback(id="cb", initial_delay_s=30, next="bye"),  # back into Support
-            Disconnect(id="bye"),
-        ]),
-    )
-    testbed.add_queue("Support")
-    testbed.add_number(SERVICE_NUMBER, "In")
+    _callback_centre(testbed, delay_s=30, queue=None)
     testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, callback_after_s=10,
                                   talk_s=60))
     testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=20, talk_s=60))
