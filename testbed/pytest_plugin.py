@@ -7,6 +7,11 @@ enough.  Needs pytest-asyncio (1.3 or newer).
   2022-04-08T11:35:00Z with seed 0.  Change that per test with
   ``@pytest.mark.testbed(start=..., speed=..., seed=..., paused=...,
   wall_clock=...)``.
+- ``served_testbed`` fixture: the same testbed served on 127.0.0.1 at an
+  ephemeral port (``.url``), with ``.session``, an aiohttp client session
+  for talking to it (no timeouts: on a virtual clock they would run on
+  testbed time).  Connect remote fakes with ``testbed.remote.connect_caller``
+  / ``connect_agent``, or your own client code.
 - ``@pytest.mark.testbed`` alone: the test runs on the testbed loop, for
   tests that open their own ``Testbed(...)``.
 
@@ -17,14 +22,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 
 from testbed.centre import Testbed
 from testbed.clock import TestbedLoop
 
-__all__ = ["testbed"]
+__all__ = ["ServedTestbed", "served_testbed", "testbed"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,7 +52,8 @@ class _LoopFactories:
         config: pytest.Config, item: pytest.Item,
     ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
         names = getattr(item, "fixturenames", ())
-        if "testbed" in names or item.get_closest_marker("testbed") is not None:
+        if "testbed" in names or "served_testbed" in names \
+                or item.get_closest_marker("testbed") is not None:
             return {"testbed": TestbedLoop}
         return {"asyncio": asyncio.new_event_loop}
 
@@ -57,3 +65,24 @@ async def testbed(request: pytest.FixtureRequest) -> AsyncIterator[Testbed]:
     options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
     async with Testbed(**{k: v for k, v in options.items() if v is not None}) as tb:
         yield tb
+
+
+@dataclass(frozen=True)
+class ServedTestbed:
+    """A testbed served on 127.0.0.1: ``url`` (no trailing slash) and a client ``session``."""
+
+    testbed: Testbed
+    url: str
+    session: aiohttp.ClientSession
+
+
+@pytest.fixture
+async def served_testbed(testbed: Testbed) -> AsyncIterator[ServedTestbed]:
+    """The ``testbed`` fixture, served over HTTP and WebSocket on an ephemeral port."""
+    from aiohttp.test_utils import TestServer
+
+    from testbed.server import create_app
+
+    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server, \
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+        yield ServedTestbed(testbed, str(server.make_url("")).rstrip("/"), session)

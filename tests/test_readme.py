@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from testbed import Testbed
+from testbed.pytest_plugin import ServedTestbed
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -21,3 +22,7 @@ def _example(name: str) -> Any:
 
 async def test_readme_example_test_passes(testbed: Testbed) -> None:
     await _example("test_caller_reaches_an_agent")(testbed)
+
+
+async def test_readme_served_example_passes(served_testbed: ServedTestbed) -> None:
+    await _example("test_desktop_takes_a_call")(served_testbed)
