@@ -152,3 +152,41 @@ async def test_testbed_serve_with_fakes_in_another_process() -> None:
         setup_queued_callback(local)
         await local.run_until_idle()
     assert served == [r.to_ctr() for r in local.records]
+
+
+async def test_event_stream_shows_each_event_live(served: tuple[Testbed, str]) -> None:
+    tb, url = served
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, patience_s=30)
+    async with aiohttp.ClientSession(timeout=NO_TIMEOUT) as http, \
+            http.ws_connect(f"{url}v1/events") as events:
+        async with connect_caller(url, john):
+            tb.clock.resume()
+            await tb.advance(31)
+        seen = []
+        while len(seen) < 6:
+            seen.append(json.loads((await events.receive()).data))
+    assert [(e["kind"], e["timestamp"]) for e in seen] == [
+        ("INITIATED", "2022-04-08T11:35:00.000Z"),
+        ("CONNECTED_TO_SYSTEM", "2022-04-08T11:35:00.000Z"),
+        ("ENQUEUED", "2022-04-08T11:35:00.000Z"),
+        ("DEQUEUED", "2022-04-08T11:35:30.000Z"),
+        ("DISCONNECTED", "2022-04-08T11:35:30.000Z"),
+        ("COMPLETED", "2022-04-08T11:35:30.000Z"),
+    ]
+
+
+async def test_an_agent_who_goes_away_mid_call_ends_it(served: tuple[Testbed, str]) -> None:
+    tb, url = served
+    alex = MockAgent("alex", ["InboundQueue"], available_at=0)
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER)
+    async with connect_caller(url, john):
+        async with connect_agent(url, alex):
+            tb.clock.resume()
+            await tb.advance(60)  # joined at 11:35:10 after the whisper
+        await tb.advance(1)
+        [record] = tb.records
+        assert record.disconnect_reason == "AGENT_DISCONNECT"
+        assert record.disconnect_timestamp == tb.wall(60)
+        assert record.agent is not None and record.agent.after_contact_work_end_timestamp \
+            == tb.wall(60)
+    assert tb.switchboard.agents == {}
