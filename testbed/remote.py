@@ -167,16 +167,27 @@ class WebSocketLine:
 
 
 @asynccontextmanager
-async def _connect(url: str, path: str, query: dict[str, str], endpoint: Endpoint,
-                   token: str | None) -> AsyncIterator[WebSocketLine]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+async def _session(session: aiohttp.ClientSession | None
+                   ) -> AsyncIterator[aiohttp.ClientSession]:
+    if session is not None:
+        yield session
+        return
     # No request timeouts: on a testbed loop they would run on testbed time.
-    timeout = aiohttp.ClientTimeout(total=None)
-    async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
-        async with session.get(f"{url.rstrip('/')}/v1/clock") as response:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as own:
+        yield own
+
+
+@asynccontextmanager
+async def _connect(url: str, path: str, query: dict[str, str], endpoint: Endpoint,
+                   token: str | None, shared: aiohttp.ClientSession | None
+                   ) -> AsyncIterator[WebSocketLine]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with _session(shared) as session:
+        async with session.get(f"{url.rstrip('/')}/v1/clock", headers=headers) as response:
             response.raise_for_status()
             clock_state = await response.json()
-        ws = await session.ws_connect(f"{url.rstrip('/')}{path}?{urlencode(query)}")
+        ws = await session.ws_connect(f"{url.rstrip('/')}{path}?{urlencode(query)}",
+                                      headers=headers)
         line = WebSocketLine(ws)
         line.now = float(clock_state["now_s"])
         clock = line.clock = RemoteClock(line, parse_instant(clock_state["start"]))
@@ -194,18 +205,24 @@ async def _connect(url: str, path: str, query: dict[str, str], endpoint: Endpoin
             await pump
 
 
-def connect_caller(url: str, caller: Any, token: str | None = None
+def connect_caller(url: str, caller: Any, token: str | None = None,
+                   session: aiohttp.ClientSession | None = None
                    ) -> AbstractAsyncContextManager[WebSocketLine]:
-    """Connect ``caller`` (with ``number`` and ``attach``) to the testbed served at ``url``."""
+    """Connect ``caller`` (with ``number`` and ``attach``) to the testbed served at ``url``.
+
+    ``session``: an aiohttp session to share between many endpoints (default: one
+    of its own, without timeouts).
+    """
     return _connect(url, "/v1/endpoints/caller", {"number": caller.number, "ack": "1"},
-                    caller, token)
+                    caller, token, session)
 
 
-def connect_agent(url: str, agent: Any, token: str | None = None
+def connect_agent(url: str, agent: Any, token: str | None = None,
+                  session: aiohttp.ClientSession | None = None
                   ) -> AbstractAsyncContextManager[WebSocketLine]:
     """Connect ``agent`` (with ``username``, ``queues``, ``acw_timeout_s``, ``attach``)."""
     queues = agent.queues if isinstance(agent.queues, list) else list(agent.queues)
     query = {"username": agent.username, "queues": ",".join(queues),
              "acw_timeout_s": str(agent.acw_timeout_s), "ack": "1"}
-    return _connect(url, "/v1/endpoints/agent", query, agent, token)
+    return _connect(url, "/v1/endpoints/agent", query, agent, token, session)
 
