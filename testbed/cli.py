@@ -25,8 +25,9 @@ from testbed import __version__
 from testbed.centre import Testbed
 from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant, run
 from testbed.demos import CENTRES, DEMOS, Demo
-from testbed.errors import ConfigError, TestbedError
+from testbed.errors import ConfigError, FlowError, TestbedError
 from testbed.export import FORMATS, contact_events, csv_text, ctr_lines
+from testbed.flows import Flow
 from testbed.metrics import QueueInterval, historical, realtime
 from testbed.records import (
     ContactEvent,
@@ -178,8 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                 f"(default: {DEFAULT_START})")
     serve.add_argument("--paused", action="store_true",
                        help="start with the clock paused (resume with POST /v1/clock)")
-    serve.add_argument("--centre", choices=sorted(CENTRES), default="queued-callback",
-                       help="the contact centre to run (default: %(default)s)")
+    serve.add_argument("--centre", choices=[*sorted(CENTRES), "none"], default="queued-callback",
+                       help="the built-in contact centre to start from (default: %(default)s; "
+                            "none: only what --flows and --number add)")
+    serve.add_argument("--flows", metavar="DIR",
+                       help="load every *.json in DIR as an Amazon Connect flow (named by "
+                            "its file name); queues the flows name are created")
+    serve.add_argument("--number", action="append", default=[], metavar="NUMBER=FLOW",
+                       help="calls to NUMBER run FLOW (repeatable)")
     serve.add_argument("--records", metavar="STORE", default="memory:",
                        help="record store: PATH.jsonl, PATH.sqlite (default: in memory)")
     serve.add_argument("--token", default=os.environ.get("TESTBED_TOKEN"),
@@ -378,21 +385,28 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         open_store(args.records)  # a bad store name is a usage error, before anything starts
-    except ConfigError as exc:
+        flows = _flows_in(args.flows) if args.flows else []
+        numbers = [_number_route(text) for text in args.number]
+    except (ConfigError, FlowError) as exc:
         _usage_error(str(exc))
 
     async def serve() -> None:
         async with Testbed(start=args.start, speed=args.speed, records=args.records,
                            paused=args.paused) as tb:
-            CENTRES[args.centre](tb)
+            if args.centre != "none":
+                CENTRES[args.centre](tb)
+            _add_flows(tb, flows)
+            for number, flow in numbers:
+                tb.add_number(number, flow)
             runner = web.AppRunner(create_app(tb, args.token))
             await runner.setup()
             try:
                 site = web.TCPSite(runner, args.host, args.port)
                 await site.start()
                 host, port = runner.addresses[0][:2]
-                print(f"testbed serving the {args.centre} centre on "
-                      f"http://{host}:{port} (Ctrl-C to stop)", flush=True)
+                what = "" if args.centre == "none" else f" the {args.centre} centre"
+                print(f"testbed serving{what} on http://{host}:{port} (Ctrl-C to stop)",
+                      flush=True)
                 await asyncio.Event().wait()
             finally:
                 await runner.cleanup()
@@ -404,6 +418,32 @@ def _serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _flows_in(directory: str) -> list[Flow]:
+    from testbed.flows.connect import load_flow_files
+
+    paths = sorted(Path(directory).glob("*.json"))
+    if not paths:
+        raise ConfigError(f"--flows: no *.json flow files in {directory!r}")
+    return load_flow_files(paths)
+
+
+def _add_flows(tb: Testbed, flows: list[Flow]) -> None:
+    from testbed.flows.connect import flow_references
+
+    tb.add_flow(*flows)
+    for flow in flows:
+        for queue in sorted(flow_references(flow)[0]):
+            if queue not in tb.switchboard.queues:
+                tb.add_queue(queue)
+
+
+def _number_route(text: str) -> tuple[str, str]:
+    number, sep, flow = text.partition("=")
+    if not sep or not number or not flow:
+        raise ConfigError(f"--number takes NUMBER=FLOW, got {text!r}")
+    return number, flow
 
 
 # -- records -------------------------------------------------------------------

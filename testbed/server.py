@@ -6,6 +6,8 @@
     GET  /v1/contacts                                every contact record (CTR JSON)
     GET  /v1/contacts/{contact_id}                   one record, 404 if unknown
     GET  /v1/metrics/realtime                        real-time metrics now
+    GET  /v1/metrics/historical[?interval_s=900&service_level=20,60]
+                                                     historical metrics per queue and interval
     GET  /v1/events                                  WebSocket: the event stream, live
     GET  /v1/clock                                   the clock
     POST /v1/clock  {"action": "pause" | "resume" | "advance" | "run_until", ...}
@@ -29,6 +31,7 @@ import hmac
 import json
 import math
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -47,7 +50,7 @@ from testbed.messages import (
     decode,
     encode,
 )
-from testbed.metrics import realtime
+from testbed.metrics import historical, realtime
 from testbed.records import ContactEvent
 
 __all__ = ["TESTBED_KEY", "create_app"]
@@ -226,6 +229,21 @@ async def realtime_metrics(request: web.Request) -> web.Response:
     return web.json_response(realtime(tb.wall(0), tb.record_service.entries(), tb.now).to_json())
 
 
+async def historical_metrics(request: web.Request) -> web.Response:
+    tb = _testbed(request)
+    try:
+        interval_s = float(request.query.get("interval_s", "900"))
+        levels = [int(x) for x in request.query.get("service_level", "20,60").split(",")]
+    except ValueError:
+        raise web.HTTPBadRequest(text="interval_s must be a number and service_level "
+                                      "whole seconds, comma-separated") from None
+    if not 0 < interval_s < 1e9 or any(not 1 <= x <= 604_800 for x in levels):
+        raise web.HTTPBadRequest(text=f"interval_s must be > 0 and service levels 1..604800, "
+                                      f"got {interval_s!r} and {levels!r}")
+    rows = historical(tb.records, timedelta(seconds=interval_s), levels)
+    return web.json_response([r.to_json() for r in rows])
+
+
 def _clock_state(tb: Testbed) -> dict[str, Any]:
     speed = tb.clock.speed
     return {"now_s": tb.now, "wall": tb.wall().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
@@ -331,6 +349,7 @@ def create_app(tb: Testbed, token: str | None = None) -> web.Application:
     app.router.add_get("/v1/contacts", list_contacts)
     app.router.add_get("/v1/contacts/{contact_id}", get_contact)
     app.router.add_get("/v1/metrics/realtime", realtime_metrics)
+    app.router.add_get("/v1/metrics/historical", historical_metrics)
     app.router.add_get("/v1/events", event_stream)
     app.router.add_get("/v1/clock", get_clock)
     app.router.add_post("/v1/clock", post_clock)

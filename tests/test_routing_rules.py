@@ -246,3 +246,31 @@ async def test_unresolved_flow_reference_takes_the_error_branch(testbed: Testbed
     assert record.queue is None
     assert (record.disconnect_timestamp, record.disconnect_reason) == \
         (testbed.wall(2), "CONTACT_FLOW_DISCONNECT")
+
+
+async def test_missed_offer_keeps_the_contacts_place_in_line(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    testbed.add_agent(MockAgent("sleepy", ["Support"], available_at=0, accept_after_s=None))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, talk_s=30))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=10, talk_s=30))
+    testbed.add_agent(MockAgent("alert", ["Support"], available_at=40))
+
+    await testbed.run_until_idle()
+
+    john, jane = (r.to_ctr() for r in testbed.records)
+    # John's offer to sleepy timed out at 11:35:20; he was still first when alert came.
+    assert john["Queue"]["DequeueTimestamp"] == at("11:35:40")
+    assert jane["Queue"]["DequeueTimestamp"] == at("11:36:10")
+
+
+async def test_offline_agent_gets_no_contacts(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    alice = MockAgent("alice", ["Support"], available_at=0, offline_at=5)
+    testbed.add_agent(alice)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=10, patience_s=100))
+
+    await testbed.run_until_idle()
+
+    [record] = testbed.records
+    assert record.agent is None and record.disconnect_reason == "CUSTOMER_DISCONNECT"
+    assert alice.state == "Offline" and alice.messages(Offered) == []

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -190,3 +191,34 @@ async def test_an_agent_who_goes_away_mid_call_ends_it(served: tuple[Testbed, st
         assert record.agent is not None and record.agent.after_contact_work_end_timestamp \
             == tb.wall(60)
     assert tb.switchboard.agents == {}
+
+
+@pytest.mark.testbed
+async def test_serve_runs_exported_flows_with_numbers() -> None:
+    flows = Path(__file__).resolve().parent.parent / "scripts" / "flows" / "ivr-menu"
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "testbed.cli", "serve", "--virtual", "--paused", "--port", "0",
+        "--centre", "none", "--flows", str(flows), "--number", f"{SERVICE_NUMBER}=Main",
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        assert server.stdout is not None
+        url = (await server.stdout.readline()).decode().split(" on ")[1].split()[0] + "/"
+        sam = MockAgent("sam", ["Sales"])
+        john = MockCaller(JOHN, dial=SERVICE_NUMBER, press=[(5, "1")], talk_s=30)
+        async with aiohttp.ClientSession(timeout=NO_TIMEOUT) as http, \
+                connect_agent(url, sam), connect_caller(url, john):
+            done = asyncio.ensure_future(sam.wait_for(
+                AgentStatus, lambda m: m.state == "Available" and bool(sam.handled)))
+            async with http.post(f"{url}v1/clock", json={"action": "resume"}):
+                pass
+            await done
+            async with http.get(f"{url}v1/contacts") as response:
+                [record] = await response.json()
+            async with http.get(f"{url}v1/metrics/historical?interval_s=3600") as response:
+                [sales] = await response.json()
+    finally:
+        server.terminate()
+        await server.wait()
+    assert (record["Queue"]["Name"], record["Attributes"]) == ("Sales", {"menu": "sales"})
+    assert (sales["Queue"], sales["CONTACTS_HANDLED"], sales["IntervalStart"]) == \
+        ("Sales", 1, "2022-04-08T11:00:00Z")
