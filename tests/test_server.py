@@ -163,7 +163,7 @@ async def test_event_stream_shows_each_event_live(served: tuple[Testbed, str]) -
         async with connect_caller(url, john):
             tb.clock.resume()
             await tb.advance(31)
-        seen = []
+        seen: list[dict[str, str]] = []
         while len(seen) < 6:
             seen.append(json.loads((await events.receive()).data))
     assert [(e["kind"], e["timestamp"]) for e in seen] == [
