@@ -7,13 +7,13 @@ they became available, so the first one that serves a queue is the answer.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from testbed.clock import Cancellable
 from testbed.errors import ConfigError
 from testbed.lines import LineEnd
 
@@ -116,7 +116,7 @@ class Agent:
         self.contact: Contact | None = None    # accepted: on it or in its after-contact work
         self.in_pool = False
         self.pool_stamp = 0
-        self.acw_timer: asyncio.TimerHandle | None = None
+        self.acw_timer: Cancellable | None = None
 
     def __repr__(self) -> str:
         return f"<Agent {self.username!r} {self.state}>"

@@ -124,6 +124,52 @@ def _finish(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+class Timer:
+    """A testbed-clock timer for engine callbacks: lighter than asyncio's TimerHandle.
+
+    It runs in the loop's context (no contextvars copy) and shares the loop's
+    timer heap, so it keeps the same deadline-then-scheduling-order rule.
+    """
+
+    __slots__ = ("_args", "_callback", "_cancelled", "_loop", "_scheduled", "_when")
+
+    def __init__(self, loop: TestbedLoop, when: float, callback: Callable[..., object],
+                 args: tuple[Any, ...]) -> None:
+        self._loop = loop
+        self._when = when
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._scheduled = True
+
+    def __repr__(self) -> str:
+        state = " cancelled" if self._cancelled else ""
+        return f"<Timer when={self._when} {self._callback!r}{state}>"
+
+    def when(self) -> float:
+        return self._when
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self) -> None:
+        if not self._cancelled:
+            self._cancelled = True
+            if self._scheduled:
+                self._loop._cancelled_timers += 1
+
+    def _run(self) -> None:
+        try:
+            self._callback(*self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._loop.call_exception_handler({
+                "message": f"Exception in timer callback {self._callback!r}",
+                "exception": exc,
+            })
+
+
 class Cancellable(Protocol):
     """A scheduled call that can be taken back."""
 
@@ -157,7 +203,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         super().__init__(selector)
         self._now = 0.0
         self._seq = itertools.count()
-        self._timers: list[tuple[float, int, asyncio.TimerHandle]] = []
+        # (deadline, scheduling order, asyncio TimerHandle or Timer)
+        self._timers: list[tuple[float, int, Any]] = []
         self._cancelled_timers = 0
         self._speed = REAL_TIME
         self._paused = False
@@ -230,6 +277,12 @@ class TestbedLoop(asyncio.SelectorEventLoop):
                 self._draining = True
                 self.call_soon(self._run_posts)
 
+    def schedule(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
+        """Call ``callback(*args)`` at loop time ``when``: the engine's cheap timer."""
+        timer = Timer(self, when, callback, args)
+        heapq.heappush(self._timers, (when, next(self._seq), timer))
+        return timer
+
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
         if handle._scheduled:  # type: ignore[attr-defined]
             self._cancelled_timers += 1
@@ -246,7 +299,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             live = []
             for entry in timers:
                 if entry[2]._cancelled:
-                    entry[2]._scheduled = False  # type: ignore[attr-defined]
+                    entry[2]._scheduled = False
                 else:
                     live.append(entry)
             heapq.heapify(live)
@@ -254,7 +307,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             self._cancelled_timers = 0
             return
         while timers and timers[0][2]._cancelled:
-            heapq.heappop(timers)[2]._scheduled = False  # type: ignore[attr-defined]
+            heapq.heappop(timers)[2]._scheduled = False
             self._cancelled_timers -= 1
 
     # -- pacing ----------------------------------------------------------
@@ -444,12 +497,12 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             handle = heapq.heappop(timers)[2]
             if handle._cancelled:
                 self._cancelled_timers -= 1
-            handle._scheduled = False  # type: ignore[attr-defined]
+            handle._scheduled = False
             ready.append(handle)
 
     def close(self) -> None:
         for _when, _seq, handle in self._timers:
-            handle._scheduled = False  # type: ignore[attr-defined]
+            handle._scheduled = False
         self._timers.clear()
         super().close()
 
@@ -547,13 +600,13 @@ class Clock:
         await self.loop.wait_idle()
 
     # -- scheduling (testbed seconds) ---------------------------------------
-    def call_at(self, t: float, callback: Callable[..., object], *args: Any) -> asyncio.TimerHandle:
-        """Call ``callback(*args)`` at testbed time ``t``."""
-        return self.loop.call_at(self.epoch + t, callback, *args)
+    def call_at(self, t: float, callback: Callable[..., object], *args: Any) -> Timer:
+        """Call ``callback(*args)`` at testbed time ``t`` (in the loop's context)."""
+        return self.loop.schedule(self.epoch + t, callback, *args)
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
-                   *args: Any) -> asyncio.TimerHandle:
-        return self.loop.call_at(self.loop._now + delay_s, callback, *args)
+                   *args: Any) -> Timer:
+        return self.loop.schedule(self.loop._now + delay_s, callback, *args)
 
     # -- wall-clock bridge ------------------------------------------------
     @contextmanager

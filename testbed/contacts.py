@@ -7,10 +7,10 @@ one flow run at a time, so a waiting contact costs no task.
 
 from __future__ import annotations
 
-import asyncio
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from testbed.clock import Cancellable
 from testbed.flows.blocks import CreateCallback
 from testbed.lines import LineEnd
 from testbed.records import InitiationMethod
@@ -68,7 +68,7 @@ class Contact:
         self.offered_to: Agent | None = None
         self.agent: Agent | None = None          # the agent who accepted it
         self.run: FlowRun | None = None          # the flow running for it now
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer: Cancellable | None = None
         self.hooks: dict[str, str] = {}
         self.attributes: dict[str, str] = {}
         self.callback: CreateCallback | None = None

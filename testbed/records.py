@@ -20,7 +20,7 @@ spent waiting for an agent (the seed: 99 s delay + 21 s in queue = 120 s).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -98,12 +98,6 @@ class ContactEvent(NamedTuple):
     contact_id: str
     kind: EventKind
     data: Any
-
-
-def _whole_seconds(start: datetime, t: float) -> datetime:
-    # Round to milliseconds first so that float noise (219.00000000000003)
-    # never moves a timestamp across a second.
-    return start + timedelta(seconds=round(t * 1000) // 1000)
 
 
 def format_timestamp(value: datetime | None) -> str | None:
@@ -272,38 +266,62 @@ class _Fold:
         self.attributes: dict[str, str] = {}
 
     def apply(self, t: float, kind: str, data: Any) -> None:
-        if kind == EventKind.INITIATED:
-            self.initiated = t
-            self.method, self.previous_id, self.customer = data
-        elif kind == EventKind.CONNECTED_TO_SYSTEM:
-            self.connected_system = t
-        elif kind == EventKind.SCHEDULED:
-            self.queue = data[0]
-        elif kind == EventKind.ENQUEUED:
-            self.queue, self.enqueue, self.dequeue = data, t, None
-        elif kind == EventKind.DEQUEUED:
-            self.dequeue = t
-            if data is not None:
-                self.agent = data
-        elif kind == EventKind.CONNECTED_TO_AGENT:
-            self.agent, self.connected_agent = data, t
-        elif kind == EventKind.NEXT_CONTACT:
-            self.next_id = data
-        elif kind == EventKind.ATTRIBUTES:
-            self.attributes.update(data)
-        elif kind == EventKind.DISCONNECTED:
-            self.disconnect, self.reason = t, data
-        elif kind == EventKind.ACW_STARTED:
-            self.acw_start, self.acw_end, self.acw_agent = t, None, data
-        elif kind == EventKind.ACW_ENDED and data == self.acw_agent:
-            # (an earlier attempt's agent ending their wrap-up late changes nothing)
+        handler = _APPLY.get(kind)
+        if handler is not None:
+            handler(self, t, data)
+
+    def _initiated(self, t: float, data: Any) -> None:
+        self.initiated = t
+        self.method, self.previous_id, self.customer = data
+
+    def _connected_to_system(self, t: float, data: Any) -> None:
+        self.connected_system = t
+
+    def _scheduled(self, t: float, data: Any) -> None:
+        self.queue = data[0]
+
+    def _enqueued(self, t: float, data: Any) -> None:
+        self.queue, self.enqueue, self.dequeue = data, t, None
+
+    def _dequeued(self, t: float, data: Any) -> None:
+        self.dequeue = t
+        if data is not None:
+            self.agent = data
+
+    def _connected_to_agent(self, t: float, data: Any) -> None:
+        self.agent, self.connected_agent = data, t
+
+    def _next_contact(self, t: float, data: Any) -> None:
+        self.next_id = data
+
+    def _attributes(self, t: float, data: Any) -> None:
+        self.attributes.update(data)
+
+    def _disconnected(self, t: float, data: Any) -> None:
+        self.disconnect, self.reason = t, data
+
+    def _acw_started(self, t: float, data: Any) -> None:
+        self.acw_start, self.acw_end, self.acw_agent = t, None, data
+
+    def _acw_ended(self, t: float, data: Any) -> None:
+        if data == self.acw_agent:  # an earlier attempt's agent ending late changes nothing
             self.acw_end = t
 
-    def record(self, start: datetime) -> ContactRecord:
-        def ts(t: float | None) -> datetime | None:
-            return None if t is None else _whole_seconds(start, t)
+    def record(self, start: datetime, cache: dict[int, datetime] | None = None
+               ) -> ContactRecord:
+        seconds = {} if cache is None else cache
 
-        initiation = _whole_seconds(start, self.initiated)
+        def ts(t: float | None) -> datetime | None:
+            if t is None:
+                return None
+            whole = round(t * 1000) // 1000  # ms first: float noise never crosses a second
+            stamp = seconds.get(whole)
+            if stamp is None:
+                stamp = seconds[whole] = start + timedelta(seconds=whole)
+            return stamp
+
+        initiation = ts(self.initiated)
+        assert initiation is not None
         queue = None
         if self.queue is not None:
             enqueue, dequeue = ts(self.enqueue), ts(self.dequeue)
@@ -329,6 +347,21 @@ class _Fold:
             customer_endpoint=self.customer,
             attributes=self.attributes,
         )
+
+
+_APPLY: dict[str, Callable[[_Fold, float, Any], None]] = {
+    EventKind.INITIATED: _Fold._initiated,
+    EventKind.CONNECTED_TO_SYSTEM: _Fold._connected_to_system,
+    EventKind.SCHEDULED: _Fold._scheduled,
+    EventKind.ENQUEUED: _Fold._enqueued,
+    EventKind.DEQUEUED: _Fold._dequeued,
+    EventKind.CONNECTED_TO_AGENT: _Fold._connected_to_agent,
+    EventKind.NEXT_CONTACT: _Fold._next_contact,
+    EventKind.ATTRIBUTES: _Fold._attributes,
+    EventKind.DISCONNECTED: _Fold._disconnected,
+    EventKind.ACW_STARTED: _Fold._acw_started,
+    EventKind.ACW_ENDED: _Fold._acw_ended,
+}
 
 
 class RecordService(EventEmitter):
@@ -465,11 +498,14 @@ class RecordService(EventEmitter):
 def fold_records(start: datetime, entries: Iterable[Entry]) -> list[ContactRecord]:
     """Fold an event log into records, one per contact, in initiation order."""
     folds: dict[str, _Fold] = {}
+    apply = _APPLY.get
     for t, contact_id, kind, data in entries:
-        if not contact_id:
-            continue  # an agent event
+        handler = apply(kind)
+        if handler is None or not contact_id:
+            continue  # an agent event, or one that changes no record field
         fold = folds.get(contact_id)
         if fold is None:
             fold = folds[contact_id] = _Fold(contact_id)
-        fold.apply(t, kind, data)
-    return [f.record(start) for f in folds.values()]
+        handler(fold, t, data)
+    cache: dict[int, datetime] = {}
+    return [f.record(start, cache) for f in folds.values()]

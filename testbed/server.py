@@ -37,6 +37,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from testbed.centre import Testbed
+from testbed.clock import Cancellable
 from testbed.errors import ConfigError, ProtocolError, TestbedError
 from testbed.lines import LineEnd
 from testbed.messages import (
@@ -70,7 +71,7 @@ class _Endpoint:
         self.tb = tb
         self.acks = acks
         self.owed = 0
-        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.timers: dict[str, Cancellable] = {}
         self.outbox: asyncio.Queue[Message | None] = asyncio.Queue()
         line.on_receive(self._deliver)
 

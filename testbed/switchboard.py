@@ -14,7 +14,6 @@ customer-whisper flow plays.  Then both are joined (ConnectedToAgent).
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,7 @@ from testbed.agents import (
     AgentState,
     RoutingProfile,
 )
-from testbed.clock import Clock
+from testbed.clock import Cancellable, Clock
 from testbed.contacts import Contact, ContactState, Phone
 from testbed.errors import ConfigError, StateError
 from testbed.flows import CreateCallback, EventHook, Flow, FlowRun, Participant
@@ -97,7 +96,7 @@ class Switchboard:
         self.agents: dict[str, Agent] = {}
         self.pool = AgentPool()
         self.custom_statuses: tuple[str, ...] = DEFAULT_CUSTOM_STATUSES
-        self._reroutes: dict[str, tuple[float, asyncio.TimerHandle]] = {}
+        self._reroutes: dict[str, tuple[float, Cancellable]] = {}
 
     # -- configuration ----------------------------------------------------
     def add_flow(self, flow: Flow) -> None:
@@ -202,7 +201,7 @@ class Switchboard:
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
                    *args: Any) -> Any:
-        return self._loop.call_at(self._loop._now + delay_s, callback, *args)
+        return self._loop.schedule(self._loop._now + delay_s, callback, *args)
 
     def _refuse(self, line: LineEnd, code: str, detail: str,
                 contact_id: str | None = None) -> None:

@@ -13,11 +13,11 @@ means for the contact (the switchboard disconnects it).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Protocol
 
+from testbed.clock import Cancellable
 from testbed.flows.blocks import (
     Block,
     CheckQueueStatus,
@@ -53,7 +53,7 @@ class FlowHost(Protocol):
     """What a running flow may do to its contact; the switchboard implements it."""
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
-                   *args: Any) -> asyncio.TimerHandle: ...
+                   *args: Any) -> Cancellable: ...
     def play_prompt(self, run: FlowRun, text: str, duration_s: float,
                     collects_input: bool) -> None: ...
     def set_attributes(self, contact: Any, attributes: dict[str, str]) -> None: ...
@@ -87,7 +87,7 @@ class FlowRun:
         self.block: Block | None = None
         self.collecting: GetCustomerInput | None = None
         self.done = False
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Cancellable | None = None
         self._loops: dict[str, int] | None = None
 
     def __repr__(self) -> str:
