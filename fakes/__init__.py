@@ -5,8 +5,18 @@ In process: ``tb.add_caller(MockCaller(...))``.  Against a served testbed
 MockCaller(...))`` -- the same behaviours over WebSocket.
 """
 
+from typing import Any
+
 from fakes.agent import MockAgent
 from fakes.caller import MockCaller
-from testbed.remote import connect_agent, connect_caller
 
 __all__ = ["MockAgent", "MockCaller", "connect_agent", "connect_caller"]
+
+
+def __getattr__(name: str) -> Any:
+    # The remote helpers bring in aiohttp's client: load them only when asked for.
+    if name in ("connect_agent", "connect_caller"):
+        from testbed import remote
+
+        return getattr(remote, name)
+    raise AttributeError(f"module 'fakes' has no attribute {name!r}")
