@@ -47,6 +47,17 @@ def _callback_centre(tb: Testbed, *, delay_s: float = 0, retries: int = 0,
     tb.add_number(SERVICE_NUMBER, "In")
 
 
+def _john_answering_the_second_ring() -> MockCaller:
+    """John takes the callback offer after 2 minutes and answers only its second ring."""
+
+    def answer_second_ring(caller: MockCaller, message: Message) -> None:
+        if isinstance(message, Ringing) and len(caller.messages(Ringing)) == 2:
+            caller.answer(message.contact_id)
+
+    return MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120, answer_after_s=None,
+                      talk_s=100, on_message=answer_second_ring)
+
+
 async def test_unanswered_callback_is_retried_then_ends(testbed: Testbed) -> None:
     _callback_centre(testbed, retries=1, interval_s=300)
     testbed.add_agent(MockAgent("alice", ["Callbacks"], available_at=0))
@@ -81,14 +92,7 @@ async def test_no_retries_means_one_dial_attempt(testbed: Testbed) -> None:
 async def test_callback_answered_on_the_second_attempt(testbed: Testbed) -> None:
     _callback_centre(testbed, retries=2, interval_s=60)
     testbed.add_agent(MockAgent("alice", ["Callbacks"], available_at=0))
-
-    def answer_second_ring(caller: MockCaller, message: Message) -> None:
-        if isinstance(message, Ringing) and len(caller.messages(Ringing)) == 2:
-            caller.answer(message.contact_id)
-
-    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120,
-                                  answer_after_s=None, talk_s=100,
-                                  on_message=answer_second_ring))
+    testbed.add_caller(_john_answering_the_second_ring())
 
     await testbed.run_until_idle()
 
@@ -136,14 +140,7 @@ async def test_agent_of_an_unanswered_attempt_cannot_end_the_retried_callback(
     alice = MockAgent("alice", ["Callbacks"], available_at=0, acw_s=None)  # stays in ACW
     testbed.add_agent(alice)
     testbed.add_agent(MockAgent("bob", ["Callbacks"], available_at=100, acw_s=20))
-
-    def answer_second_ring(caller: MockCaller, message: Message) -> None:
-        if isinstance(message, Ringing) and len(caller.messages(Ringing)) == 2:
-            caller.answer(message.contact_id)
-
-    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120,
-                                  answer_after_s=None, talk_s=100,
-                                  on_message=answer_second_ring))
+    testbed.add_caller(_john_answering_the_second_ring())
     await testbed.run_until("2022-04-08T11:39:00Z")  # bob talks with John since 11:38:34
     callback_id = alice.messages(Offered)[0].contact_id
     alice.hang_up(callback_id)
