@@ -30,6 +30,10 @@ from testbed.messages import (
 __all__ = ["MockAgent"]
 
 
+def _seconds(value: float | Callable[[], float]) -> float:
+    return value() if callable(value) else value
+
+
 class MockAgent(Transcript):
     """An agent with simple behaviours.
 
@@ -37,7 +41,8 @@ class MockAgent(Transcript):
     - ``available_at``: when they set Available (None: stay Offline until
       ``go_available()``); ``offline_at``: when they log off.
     - ``accept_after_s``: accepts an offer after this long (None: never,
-      so offers time out); ``reject``: rejects offers instead.
+      so offers time out); ``reject``: rejects offers instead.  This and
+      ``acw_s`` may be a function, called for each contact (a distribution).
     - ``talk_s``: hangs up this long after being connected (None: waits for
       the customer to hang up).
     - ``acw_s``: ends after-contact work after this long (None: leaves it to
@@ -52,10 +57,10 @@ class MockAgent(Transcript):
         *,
         available_at: float | str | datetime | None = 0.0,
         offline_at: float | str | datetime | None = None,
-        accept_after_s: float | None = 0.0,
+        accept_after_s: float | Callable[[], float] | None = 0.0,
         reject: bool = False,
         talk_s: float | None = None,
-        acw_s: float | None = 0.0,
+        acw_s: float | Callable[[], float] | None = 0.0,
         acw_timeout_s: float = 0.0,
         on_message: Callable[[MockAgent, Message], object] | None = None,
         keep_transcript: bool = True,
@@ -142,11 +147,11 @@ class MockAgent(Transcript):
                 if self.reject:
                     self._after(0.0, self.reject_contact, cid)
                 elif self.accept_after_s is not None:
-                    self._after(self.accept_after_s, self.accept, cid)
+                    self._after(_seconds(self.accept_after_s), self.accept, cid)
             case AgentStatus(state=state, contact_id=cid):
                 self.state = state
                 if state == "AfterContactWork" and cid is not None and self.acw_s is not None:
-                    self._after(self.acw_s, self.end_after_contact_work, cid)
+                    self._after(_seconds(self.acw_s), self.end_after_contact_work, cid)
             case Connected(contact_id=cid):
                 self.handled.append(cid)
                 if self.talk_s is not None:

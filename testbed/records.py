@@ -387,6 +387,9 @@ class RecordService(EventEmitter):
         self.keep_finished = keep_finished
         self.log: list[Entry] = []
         self.acknowledged = 0
+        #: Contacts initiated and completed so far (completed: disconnected, wrap-up over).
+        self.initiated = 0
+        self.completed = 0
         self._pending: list[Entry] = []
         self._durable = store is not None and store.url != "memory:"
         self._live_events: dict[str, list[Entry]] = {}
@@ -409,6 +412,8 @@ class RecordService(EventEmitter):
         service.start, service.store, service.keep_finished = start, None, True
         service.log = list(store.load())
         service.acknowledged = len(service.log)
+        service.initiated = sum(1 for e in service.log if e[2] is EventKind.INITIATED)
+        service.completed = sum(1 for e in service.log if e[2] is EventKind.COMPLETED)
         service._pending, service._durable, service._live_events = [], False, {}
         service._live = False
         return service
@@ -420,6 +425,10 @@ class RecordService(EventEmitter):
     def append(self, t: float, contact_id: str, kind: EventKind, data: Any = None) -> None:
         """Log that ``kind`` happened to ``contact_id`` at testbed time ``t``."""
         entry = (t, contact_id, kind, data)
+        if kind is EventKind.COMPLETED:
+            self.completed += 1
+        elif kind is EventKind.INITIATED:
+            self.initiated += 1
         if self.keep_finished:
             self.log.append(entry)
         else:

@@ -1,0 +1,180 @@
+"""Load runs: a Scenario played on a Testbed, callers created as they arrive.
+
+Each caller is a MockCaller made at its arrival instant with behaviour drawn
+from the scenario's distributions (one ``random.Random`` per purpose, all
+derived from the seed, so the same seed gives the same records).  The run
+ends once every arrival has come and every contact is complete.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fakes import MockAgent, MockCaller
+from testbed.centre import Testbed
+from testbed.clock import VIRTUAL
+from testbed.distributions import Distribution, Fixed
+from testbed.flows import (
+    CreateCallback,
+    Disconnect,
+    EventHook,
+    Flow,
+    GetCustomerInput,
+    PlayPrompt,
+    SetEventHook,
+    SetWorkingQueue,
+    TransferToQueue,
+)
+from testbed.records import ContactRecord, Entry
+from testbed.report import Report, build_report
+from testbed.scenario import Scenario
+
+__all__ = ["SERVICE_NUMBER", "LoadResult", "LoadRun"]
+
+SERVICE_NUMBER = "+18005550100"
+# How often (testbed seconds) the run checks whether everything has finished.
+_CHECK_EVERY_S = 30.0
+
+Progress = Callable[[float, int, int], None]  # (testbed seconds, arrived, finished)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    records: list[ContactRecord]
+    entries: list[Entry]
+    report: Report
+    callers: int
+    incomplete: int
+
+
+class LoadRun:
+    """One run of ``scenario``; ``callers`` / ``seed`` override the scenario's."""
+
+    def __init__(self, scenario: Scenario, *, callers: int | None = None,
+                 seed: int | None = None, speed: float = VIRTUAL, records: str = "memory:",
+                 progress: Progress | None = None, progress_every_s: float = 60.0) -> None:
+        self.scenario = scenario
+        self.limit = callers if callers is not None else scenario.callers
+        self.seed = scenario.seed if seed is None else seed
+        self.speed = speed
+        self.store = records
+        self.progress = progress
+        self.progress_every_s = progress_every_s
+        self.arrived = 0
+        self.arrivals_over = False
+        self._rng = random.Random(f"{self.seed}:behaviour")
+        self._arrivals: Iterator[float] = iter(())
+        self._tb: Testbed | None = None
+
+    async def run(self) -> LoadResult:
+        s = self.scenario
+        async with Testbed(start=s.start, speed=self.speed, seed=self.seed,
+                           records=self.store) as tb:
+            self._tb = tb
+            self._centre(tb)
+            self._agents(tb)
+            self._arrivals = s.arrivals.times_from(random.Random(f"{self.seed}:arrivals"))
+            self._schedule_next()
+            done = tb.clock.loop.create_future()
+            tb.clock.call_later(_CHECK_EVERY_S, self._check, done)
+            await done
+            service = tb.record_service
+            assert service is not None
+            entries = list(service.entries())
+            records = service.records()
+        incomplete = sum(1 for r in records if not r.complete)
+        return LoadResult(records, entries, build_report(entries), self.arrived, incomplete)
+
+    # -- the contact centre -------------------------------------------------------
+    def _centre(self, tb: Testbed) -> None:
+        f = self.scenario.flow
+        if f.kind == "connect":
+            from testbed.flows.connect import flow_references, load_flow_files
+
+            flows = load_flow_files(f.files)
+            tb.add_flow(*flows)
+            queues = set(self.scenario.queues)
+            for flow in flows:
+                queues |= flow_references(flow)[0]
+            for queue in sorted(queues):
+                tb.add_queue(queue, outbound_whisper_flow=f.outbound_whisper.get(queue))
+            tb.add_number(SERVICE_NUMBER, f.inbound or "")
+            return
+        for queue in self.scenario.queues:
+            tb.add_queue(queue)
+        blocks = []
+        if f.kind == "callback-offer":
+            blocks.append(SetEventHook(id="queue-flow", hook=EventHook.CUSTOMER_QUEUE,
+                                       flow="CallbackOffer", next="queue"))
+            tb.add_flow(Flow.of("CallbackOffer", [
+                PlayPrompt(id="hold", text="(hold music)", duration_s=f.offer_after_s,
+                           next="offer"),
+                GetCustomerInput(id="offer", text="Press 1 and we will call you back.",
+                                 duration_s=5, timeout_s=10, conditions={"1": "callback"},
+                                 errors={"NoMatchingError": "hold"}),
+                CreateCallback(id="callback", queue=f.callback_queue,
+                               initial_delay_s=f.callback_delay_s, next="bye"),
+                Disconnect(id="bye"),
+            ]))
+        tb.add_flow(Flow.of("Inbound", [
+            *blocks,
+            SetWorkingQueue(id="queue", queue=f.queue, next="transfer"),
+            TransferToQueue(id="transfer"),
+        ]))
+        tb.add_number(SERVICE_NUMBER, "Inbound")
+
+    def _agents(self, tb: Testbed) -> None:
+        for group in self.scenario.agents:
+            on, off = group.shift
+            for name in group.names:
+                tb.add_agent(MockAgent(
+                    name, dict(group.queues), available_at=on, offline_at=off,
+                    accept_after_s=self._sampler(group.accept_delay_s),
+                    acw_s=self._sampler(group.acw_s), keep_transcript=False))
+
+    def _sampler(self, dist: Distribution) -> float | Callable[[], float]:
+        if isinstance(dist, Fixed):
+            return dist.value
+        rng = self._rng
+        return lambda: dist.sample(rng)
+
+    # -- arrivals -----------------------------------------------------------------
+    def _schedule_next(self) -> None:
+        at = None if self.limit is not None and self.arrived >= self.limit \
+            else next(self._arrivals, None)
+        duration = self.scenario.duration_s
+        if at is None or (duration is not None and at > duration):
+            self.arrivals_over = True
+            return
+        assert self._tb is not None
+        self._tb.clock.call_at(at, self._arrive)
+
+    def _arrive(self) -> None:
+        tb = self._tb
+        assert tb is not None
+        b, rng = self.scenario.behaviour, self._rng
+        talk = b.talk_s.sample(rng)
+        patience = b.patience_s.sample(rng) if b.patience_s is not None else None
+        takes_callback = rng.random() < b.callback_accept_p
+        callback_after = b.callback_after_s.sample(rng) if takes_callback else None
+        answers = rng.random() >= b.no_answer_p
+        answer_after = b.answer_delay_s.sample(rng) if answers else None
+        tb.add_caller(MockCaller(
+            f"+1{self.arrived:010d}", dial=SERVICE_NUMBER, talk_s=talk, patience_s=patience,
+            callback_after_s=callback_after, answer_after_s=answer_after,
+            keep_transcript=False))
+        self.arrived += 1
+        self._schedule_next()
+
+    def _check(self, done: object) -> None:
+        tb = self._tb
+        assert tb is not None and tb.record_service is not None
+        service = tb.record_service
+        if self.progress is not None:
+            self.progress(tb.now, self.arrived, service.completed)
+        if self.arrivals_over and service.completed >= service.initiated:
+            done.set_result(None)  # type: ignore[attr-defined]
+            return
+        tb.clock.call_later(_CHECK_EVERY_S, self._check, done)

@@ -1,0 +1,182 @@
+"""The load report: per queue, what happened to the callers and how long they waited.
+
+Computed from the event log at millisecond precision (records keep whole
+seconds, which would bias short waits):
+
+- offered: contacts that queued; handled: connected to an agent; abandoned:
+  queued, never connected, and no callback taken (Connect's definition);
+  called back: inbound contacts whose caller took a callback;
+- wait: Dequeue - Enqueue (for a callback contact, from its initiation, as
+  Queue.Duration counts it), over contacts that left the queue;
+- service level X: contacts whose wait was under X seconds / offered;
+- agent occupancy: time on contacts (Busy and AfterContactWork) / time staffed
+  (any state but Offline), over all agents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from testbed.records import Entry, EventKind, InitiationMethod
+
+__all__ = ["QueueReport", "Report", "build_report", "waits_by_queue"]
+
+_E = EventKind
+_ON_CONTACT = ("Busy", "AfterContactWork")
+
+
+@dataclass(frozen=True)
+class QueueReport:
+    queue: str
+    offered: int
+    handled: int
+    abandoned: int
+    called_back: int
+    wait_p50_s: float | None
+    wait_p90_s: float | None
+    wait_p99_s: float | None
+    wait_max_s: float | None
+    mean_wait_s: float | None
+    service_level: dict[int, float | None] = field(default_factory=dict)
+    abandonment_rate: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "queue": self.queue, "offered": self.offered, "handled": self.handled,
+            "abandoned": self.abandoned, "called_back": self.called_back,
+            "wait_p50_s": self.wait_p50_s, "wait_p90_s": self.wait_p90_s,
+            "wait_p99_s": self.wait_p99_s, "wait_max_s": self.wait_max_s,
+            "mean_wait_s": self.mean_wait_s,
+            **{f"service_level_{x}s": v for x, v in self.service_level.items()},
+            "abandonment_rate": self.abandonment_rate,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    callers: int
+    duration_s: float
+    queues: tuple[QueueReport, ...]
+    agent_occupancy: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"callers": self.callers, "duration_s": round(self.duration_s, 3),
+                "agent_occupancy": self.agent_occupancy,
+                "queues": [q.to_json() for q in self.queues]}
+
+
+class _Contact:
+    __slots__ = ("callback", "enqueue", "handled", "initiated", "left", "next_contact", "queue")
+
+    def __init__(self, t: float, method: str) -> None:
+        self.initiated = t
+        self.callback = method == InitiationMethod.CALLBACK
+        self.queue: str | None = None
+        self.enqueue: float | None = None
+        self.left: float | None = None
+        self.handled = False
+        self.next_contact = False
+
+
+def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
+    contacts: dict[str, _Contact] = {}
+    for t, cid, kind, data in entries:
+        if kind is _E.INITIATED:
+            contacts[cid] = _Contact(t, data[0])
+            continue
+        c = contacts.get(cid)
+        if c is None:
+            continue
+        if kind is _E.ENQUEUED:
+            c.queue, c.enqueue, c.left = data, t, None
+        elif kind is _E.DEQUEUED:
+            c.left = t
+        elif kind is _E.CONNECTED_TO_AGENT:
+            c.handled = True
+        elif kind is _E.NEXT_CONTACT:
+            c.next_contact = True
+    return contacts
+
+
+def _wait(c: _Contact) -> float | None:
+    if c.left is None or c.enqueue is None:
+        return None
+    return c.left - (c.initiated if c.callback else c.enqueue)
+
+
+def waits_by_queue(entries: Iterable[Entry]) -> dict[str, list[float]]:
+    """Each queue's waits (seconds, ms precision) of contacts that left it, sorted."""
+    out: dict[str, list[float]] = {}
+    for c in _contacts(entries).values():
+        wait = _wait(c)
+        if c.queue is not None and wait is not None:
+            out.setdefault(c.queue, []).append(wait)
+    for waits in out.values():
+        waits.sort()
+    return out
+
+
+def _pct(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile of sorted ``values``."""
+    if not values:
+        return None
+    rank = max(1, -(-len(values) * p // 100))  # ceil
+    return round(values[int(rank) - 1], 3)
+
+
+def build_report(entries: Sequence[Entry], service_levels_s: Iterable[int] = (20, 60)
+                 ) -> Report:
+    """The load report of an event log."""
+    levels = sorted(set(service_levels_s))
+    contacts = _contacts(entries)
+    per_queue: dict[str, list[_Contact]] = {}
+    for c in contacts.values():
+        if c.queue is not None:
+            per_queue.setdefault(c.queue, []).append(c)
+    queues = []
+    for name in sorted(per_queue):
+        group = per_queue[name]
+        waits = sorted(w for w in (_wait(c) for c in group) if w is not None)
+        offered = len(group)
+        abandoned = sum(1 for c in group
+                        if not c.handled and not c.next_contact and c.left is not None)
+        queues.append(QueueReport(
+            queue=name, offered=offered,
+            handled=sum(1 for c in group if c.handled),
+            abandoned=abandoned,
+            called_back=sum(1 for c in group if c.next_contact),
+            wait_p50_s=_pct(waits, 50), wait_p90_s=_pct(waits, 90), wait_p99_s=_pct(waits, 99),
+            wait_max_s=round(waits[-1], 3) if waits else None,
+            mean_wait_s=round(sum(waits) / len(waits), 3) if waits else None,
+            service_level={x: (sum(1 for w in waits if w < x) * 100.0 / offered
+                               if offered else None) for x in levels},
+            abandonment_rate=abandoned * 100.0 / offered if offered else None,
+        ))
+    end = entries[-1][0] if entries else 0.0
+    callers = sum(1 for c in contacts.values() if not c.callback)
+    return Report(callers, end, tuple(queues), _occupancy(entries, end))
+
+
+def _occupancy(entries: Iterable[Entry], end: float) -> float | None:
+    since: dict[str, tuple[float, str]] = {}
+    busy = staffed = 0.0
+    for t, _cid, kind, data in entries:
+        if kind is not _E.AGENT_STATE:
+            continue
+        username, state = data[0], str(data[1])
+        previous = since.get(username)
+        if previous is not None:
+            t0, old = previous
+            if old != "Offline":
+                staffed += t - t0
+            if old in _ON_CONTACT:
+                busy += t - t0
+        since[username] = (t, state)
+    for t0, state in since.values():
+        if state != "Offline":
+            staffed += end - t0
+        if state in _ON_CONTACT:
+            busy += end - t0
+    return round(busy / staffed, 4) if staffed > 0 else None

@@ -1,0 +1,98 @@
+"""Load runs: scenario files, theory checks, and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from testbed import ConfigError, Testbed
+from testbed.demos import setup_queued_callback
+from testbed.load import LoadResult, LoadRun
+from testbed.records import EventKind
+from testbed.report import waits_by_queue
+from testbed.scenario import Scenario
+from testbed.theory import erlang_a, erlang_c
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scripts" / "scenarios"
+
+pytestmark = pytest.mark.testbed
+
+
+async def _run(name: str, **options: object) -> LoadResult:
+    return await LoadRun(Scenario.from_toml(SCENARIOS / name), **options).run()  # type: ignore[arg-type]
+
+
+async def test_mmc_matches_erlang_c() -> None:
+    # At 20,000 callers one seed's mean wait scatters about +-5% around the theory
+    # (the average over seeds converges); the scenario fixes its seed.
+    result = await _run("mmc.toml")
+    theory = erlang_c(lam=1.0, mu=1 / 4, c=6)
+    waits = waits_by_queue(result.entries)["Support"]
+    assert len(waits) == 20_000
+    p_wait = sum(1 for w in waits if w > 0) / len(waits)
+    mean_wait = sum(waits) / len(waits)
+    assert p_wait == pytest.approx(theory.p_wait, rel=0.05)
+    assert mean_wait == pytest.approx(theory.mean_wait_s, rel=0.05)
+
+
+async def test_mmc_plus_m_abandonment_matches_erlang_a() -> None:
+    result = await _run("mmcm.toml")
+    theory = erlang_a(lam=1.0, mu=1 / 45, c=40, theta=1 / 60)
+    [support] = result.report.queues
+    assert support.offered == 20_000
+    assert support.abandoned / support.offered == pytest.approx(theory.p_abandon, rel=0.05)
+
+
+async def test_littles_law_holds_on_the_runs_own_numbers() -> None:
+    result = await _run("mmcm.toml", callers=5000)
+    entries = result.entries
+    # Time-average number in queue, from the queue's own enqueue/dequeue events.
+    in_queue, last_t, area = 0, 0.0, 0.0
+    for t, _cid, kind, _data in entries:
+        area += in_queue * (t - last_t)
+        last_t = t
+        if kind is EventKind.ENQUEUED:
+            in_queue += 1
+        elif kind is EventKind.DEQUEUED:
+            in_queue -= 1
+    duration = entries[-1][0]
+    arrivals = sum(1 for e in entries if e[2] is EventKind.ENQUEUED)
+    waits = waits_by_queue(entries)["Support"]
+    assert area / duration == pytest.approx(arrivals / duration * (sum(waits) / len(waits)),
+                                            rel=0.02)
+
+
+async def test_seed_scenario_file_gives_the_reference_records() -> None:
+    result = await _run("seed.toml")
+    async with Testbed() as tb:
+        setup_queued_callback(tb)
+        await tb.run_until_idle()
+    strip = ("CustomerEndpoint",)
+    assert [{k: v for k, v in r.to_ctr().items() if k not in strip} for r in result.records] \
+        == [{k: v for k, v in r.to_ctr().items() if k not in strip} for r in tb.records]
+
+
+async def test_same_seed_gives_the_same_records_and_report() -> None:
+    one = await _run("morning-peak.toml", callers=200)
+    two = await _run("morning-peak.toml", callers=200)
+    assert [r.to_ctr() for r in one.records] == [r.to_ctr() for r in two.records]
+    assert one.report == two.report
+    other = await _run("morning-peak.toml", callers=200, seed=99)
+    assert other.report != one.report
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('[caller]\ntalk_s = {dist = "gamma", mean = 3}', "caller.talk_s: unknown distribution 'gamma'"),
+    ('[arrivals]\nrate_per_s = -2', "arrivals.rate_per_s must be a number > 0, got -2"),
+    ('[flow]\nqueue = "Sales"', "no agent serves queue 'Sales'"),
+    ('[caller]\ncallback_accept_p = 1.5', "callback_accept_p must be a probability"),
+    ('colour = "blue"', "unknown key 'colour'"),
+    ('[arrivals]\nkind = "bursty"', "unknown arrivals 'bursty'"),
+])
+def test_scenario_errors_name_the_key_and_value(tmp_path: Path, text: str, says: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text + '\n\n[[agents]]\ncount = 1\nqueues = ["Support"]\n')
+    with pytest.raises(ConfigError) as info:
+        Scenario.from_toml(path)
+    assert says in str(info.value) and "bad.toml" in str(info.value)
