@@ -83,7 +83,8 @@ async def test_same_seed_gives_the_same_records_and_report() -> None:
 
 
 @pytest.mark.parametrize(("text", "says"), [
-    ('[caller]\ntalk_s = {dist = "gamma", mean = 3}', "caller.talk_s: unknown distribution 'gamma'"),
+    ('[caller]\ntalk_s = {dist = "gamma", mean = 3}',
+     "caller.talk_s: unknown distribution 'gamma'"),
     ('[arrivals]\nrate_per_s = -2', "arrivals.rate_per_s must be a number > 0, got -2"),
     ('[flow]\nqueue = "Sales"', "no agent serves queue 'Sales'"),
     ('[caller]\ncallback_accept_p = 1.5', "callback_accept_p must be a probability"),
