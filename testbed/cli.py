@@ -28,6 +28,7 @@ from testbed.demos import CENTRES, DEMOS, Demo
 from testbed.errors import ConfigError, FlowError, TestbedError
 from testbed.export import FORMATS, contact_events, csv_text, ctr_lines
 from testbed.flows import Flow
+from testbed.load import LoadResult
 from testbed.metrics import QueueInterval, historical, realtime
 from testbed.records import (
     ContactEvent,
@@ -36,6 +37,7 @@ from testbed.records import (
     RecordService,
     format_timestamp,
 )
+from testbed.report import QueueReport
 from testbed.stores import open_store
 
 __all__ = ["main"]
@@ -97,6 +99,16 @@ def _seconds_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"must be whole seconds from 1 to 604800, comma-separated, got {text!r}")
     return values
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
 
 
 def _instant(text: str) -> datetime:
@@ -223,6 +235,29 @@ def build_parser() -> argparse.ArgumentParser:
                     "cannot be loaded.")
     check.add_argument("files", nargs="+", metavar="FILE", help="flow JSON files")
 
+    load = commands.add_parser(
+        "load", help="run a load scenario and report on it",
+        description="Run a load scenario (a TOML file: arrivals, caller behaviour, agents, "
+                    "queues and flows) and print a report per queue: contacts offered, handled, "
+                    "abandoned and called back, wait-time percentiles, service level at 20 s and "
+                    "60 s, abandonment rate, agent occupancy.",
+        epilog="examples:\n  testbed load scripts/scenarios/morning-peak.toml\n"
+               "  testbed load scripts/scenarios/mmc.toml --callers 5000 --out out/mmc\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    load.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
+    load.add_argument("--callers", type=_count, metavar="N",
+                      help="number of callers (default: the scenario's)")
+    load.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    load_pace = load.add_mutually_exclusive_group()
+    load_pace.add_argument("--virtual", dest="speed", action="store_const", const=VIRTUAL,
+                           default=VIRTUAL, help="as fast as possible (the default)")
+    load_pace.add_argument("--speed", type=_speed, metavar="N",
+                           help="testbed seconds per real second")
+    load.add_argument("--out", metavar="DIR",
+                      help="write the records (records.sqlite), the report and metrics (JSON, "
+                           "CSV) and PNG plots into DIR")
+    load.add_argument("--json", action="store_true", help="print the report as JSON only")
+
     metrics = commands.add_parser(
         "metrics", help="historical and real-time metrics of a stored run",
         description="Connect-style metrics of a stored run, computed from its records: per queue "
@@ -257,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _metrics(args)
         if args.command == "flow":
             return _flow_check(args)
+        if args.command == "load":
+            return _load(args)
     except TestbedError as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 1
@@ -299,6 +336,104 @@ def _flow_check(args: argparse.Namespace) -> int:
             console.print(f"  [yellow]warning[/yellow] block {block_id!r} is unreachable",
                           soft_wrap=True)
     return 1 if failed else 0
+
+
+# -- load ---------------------------------------------------------------------
+def _load(args: argparse.Namespace) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from testbed.load import LoadRun
+    from testbed.scenario import Scenario
+
+    try:
+        scenario = Scenario.from_toml(args.scenario)
+    except ConfigError as exc:
+        _usage_error(str(exc))
+    out = Path(args.out) if args.out else None
+    store = "memory:"
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        store_path = out / "records.sqlite"
+        store_path.unlink(missing_ok=True)
+        store = str(store_path)
+    console = Console(highlight=False)
+    total = args.callers or scenario.callers
+    show = console.is_terminal and not args.json
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[clock]}"), TimeRemainingColumn(),
+                  console=console, disable=not show, transient=True) as progress:
+        task = progress.add_task(scenario.name, total=total, clock="")
+
+        def report_progress(t: float, arrived: int, finished: int) -> None:
+            wall = scenario.start + timedelta(seconds=t)
+            progress.update(task, completed=finished,
+                            clock=f"{wall:%H:%M:%S} testbed, {arrived} arrived")
+
+        run_ = LoadRun(scenario, callers=args.callers, seed=args.seed, speed=args.speed,
+                       records=store, progress=report_progress)
+        result = run(run_.run(), speed=args.speed)
+    report = result.report
+    if out is not None:
+        _write_load_outputs(out, scenario.name, result)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return 0
+    table = Table(title=f"{scenario.name}: {report.callers} callers, "
+                        f"{timedelta(seconds=round(report.duration_s))} of testbed time")
+    table.add_column("", style="bold", no_wrap=True)
+    for q in report.queues:
+        table.add_column(q.queue, overflow="fold")
+
+    def num(value: float | None) -> str:
+        return "-" if value is None else str(value) if isinstance(value, int) \
+            else f"{value:.1f}"
+
+    lines: list[tuple[str, Callable[[QueueReport], float | None]]] = [
+        ("offered", lambda q: q.offered), ("handled", lambda q: q.handled),
+        ("abandoned", lambda q: q.abandoned), ("called back", lambda q: q.called_back),
+        ("wait p50 (s)", lambda q: q.wait_p50_s), ("wait p90 (s)", lambda q: q.wait_p90_s),
+        ("wait p99 (s)", lambda q: q.wait_p99_s), ("wait max (s)", lambda q: q.wait_max_s),
+        ("service level 20 s (%)", lambda q: q.service_level.get(20)),
+        ("service level 60 s (%)", lambda q: q.service_level.get(60)),
+        ("abandonment rate (%)", lambda q: q.abandonment_rate),
+    ]
+    for name, value in lines:
+        table.add_row(name, *[num(value(q)) for q in report.queues])
+    console.print(table)
+    occupancy = report.agent_occupancy
+    console.print(f"agent occupancy: {'-' if occupancy is None else f'{occupancy:.1%}'}")
+    if result.incomplete:
+        console.print(f"[yellow]warning[/yellow] {result.incomplete} contacts had not finished")
+    if out is not None:
+        console.print(f"written to {out}/: records.sqlite, report.json, metrics.json, "
+                      f"metrics.csv, queue_and_agents.png, wait_histogram.png, "
+                      f"service_level.png")
+    return 0
+
+
+def _write_load_outputs(out: Path, title: str, result: LoadResult) -> None:
+    import csv as csv_module
+
+    from testbed.plots import write_plots
+    from testbed.report import waits_by_queue
+
+    intervals = historical(result.records)
+    (out / "report.json").write_text(json.dumps(result.report.to_json(), indent=2) + "\n")
+    rows = [r.to_json() for r in intervals]
+    (out / "metrics.json").write_text(json.dumps(rows, indent=2) + "\n")
+    with (out / "metrics.csv").open("w", newline="", encoding="utf-8") as f:
+        if rows:
+            writer = csv_module.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    write_plots(out, result.entries, waits_by_queue(result.entries), intervals, title,
+                result.start)
 
 
 # -- metrics ------------------------------------------------------------------

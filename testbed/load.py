@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from fakes import MockAgent, MockCaller
 from testbed.centre import Testbed
@@ -42,6 +43,7 @@ Progress = Callable[[float, int, int], None]  # (testbed seconds, arrived, finis
 
 @dataclass(frozen=True)
 class LoadResult:
+    start: datetime
     records: list[ContactRecord]
     entries: list[Entry]
     report: Report
@@ -85,7 +87,8 @@ class LoadRun:
             entries = list(service.entries())
             records = service.records()
         incomplete = sum(1 for r in records if not r.complete)
-        return LoadResult(records, entries, build_report(entries), self.arrived, incomplete)
+        return LoadResult(s.start, records, entries, build_report(entries), self.arrived,
+                          incomplete)
 
     # -- the contact centre -------------------------------------------------------
     def _centre(self, tb: Testbed) -> None:

@@ -103,3 +103,42 @@ def test_flow_check_fails_on_a_bad_file(tmp_path: Path,
                    '[{"Identifier": "a", "Type": "InvokeLambdaFunction"}]}')
     assert main(["flow", "check", str(bad)]) == 1
     assert "unsupported Type 'InvokeLambdaFunction'" in capsys.readouterr().out
+
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scripts" / "scenarios"
+
+
+def test_load_json_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["load", str(SCENARIOS / "morning-peak.toml"), "--callers", "100",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["callers"] == 100
+    [support] = report["queues"]
+    assert support["offered"] >= 100
+    assert support["handled"] + support["abandoned"] + support["called_back"] >= 100
+    assert {"wait_p50_s", "wait_p90_s", "wait_p99_s", "wait_max_s", "service_level_20s",
+            "service_level_60s", "abandonment_rate"} <= set(support)
+
+
+def test_load_out_writes_records_metrics_and_plots(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["load", str(SCENARIOS / "mmc.toml"), "--callers", "300", "--out",
+                 str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "service level 20 s (%)" in printed and "agent occupancy" in printed
+    for name in ("records.sqlite", "report.json", "metrics.json", "metrics.csv",
+                 "queue_and_agents.png", "wait_histogram.png", "service_level.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert main(["records", "export", str(out / "records.sqlite")]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 300
+
+
+def test_load_refuses_a_bad_scenario_naming_the_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[arrivals]\nrate_per_s = "fast"\n')
+    with pytest.raises(SystemExit) as info:
+        main(["load", str(bad)])
+    assert info.value.code == 2
+    assert "arrivals.rate_per_s must be a number > 0, got 'fast'" in capsys.readouterr().err
