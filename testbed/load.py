@@ -28,6 +28,7 @@ from testbed.flows import (
     SetWorkingQueue,
     TransferToQueue,
 )
+from testbed.messages import Disconnected, Message
 from testbed.records import ContactRecord, Entry
 from testbed.report import Report, build_report
 from testbed.scenario import Scenario
@@ -43,6 +44,9 @@ Progress = Callable[[float, int, int], None]  # (testbed seconds, arrived, finis
 
 @dataclass(frozen=True)
 class LoadResult:
+    """What a run produced.  A streamed run (``stream=True``) keeps no records or
+    events in memory: read them from its store."""
+
     start: datetime
     records: list[ContactRecord]
     entries: list[Entry]
@@ -56,7 +60,8 @@ class LoadRun:
 
     def __init__(self, scenario: Scenario, *, callers: int | None = None,
                  seed: int | None = None, speed: float = VIRTUAL, records: str = "memory:",
-                 progress: Progress | None = None, progress_every_s: float = 60.0) -> None:
+                 progress: Progress | None = None, progress_every_s: float = 60.0,
+                 stream: bool = False) -> None:
         self.scenario = scenario
         self.limit = callers if callers is not None else scenario.callers
         self.seed = scenario.seed if seed is None else seed
@@ -64,6 +69,7 @@ class LoadRun:
         self.store = records
         self.progress = progress
         self.progress_every_s = progress_every_s
+        self.stream = stream
         self.arrived = 0
         self.arrivals_over = False
         self._rng = random.Random(f"{self.seed}:behaviour")
@@ -73,7 +79,7 @@ class LoadRun:
     async def run(self) -> LoadResult:
         s = self.scenario
         async with Testbed(start=s.start, speed=self.speed, seed=self.seed,
-                           records=self.store) as tb:
+                           records=self.store, keep_finished_records=not self.stream) as tb:
             self._tb = tb
             self._centre(tb)
             self._agents(tb)
@@ -84,9 +90,14 @@ class LoadRun:
             await done
             service = tb.record_service
             assert service is not None
+            incomplete = service.initiated - service.completed
+            if self.stream:
+                service.flush()
+                assert service.store is not None
+                report = build_report(service.store.load())
+                return LoadResult(s.start, [], [], report, self.arrived, incomplete)
             entries = list(service.entries())
             records = service.records()
-        incomplete = sum(1 for r in records if not r.complete)
         return LoadResult(s.start, records, entries, build_report(entries), self.arrived,
                           incomplete)
 
@@ -167,9 +178,19 @@ class LoadRun:
         tb.add_caller(MockCaller(
             f"+1{self.arrived:010d}", dial=SERVICE_NUMBER, talk_s=talk, patience_s=patience,
             callback_after_s=callback_after, answer_after_s=answer_after,
-            keep_transcript=False))
+            keep_transcript=False, on_message=self._caller_heard))
         self.arrived += 1
         self._schedule_next()
+
+    def _caller_heard(self, caller: MockCaller, message: Message) -> None:
+        # A caller with no contact left (none live, no callback to come) hangs up
+        # their line for good, so a long run holds only the callers still in play.
+        if type(message) is Disconnected and message.reason != "NO_ANSWER":
+            assert self._tb is not None
+            switchboard = self._tb.switchboard
+            phone = switchboard.phones.get(caller.number)
+            if phone is not None and not phone.contacts:
+                switchboard.disconnect_phone(caller.number)
 
     def _check(self, done: object) -> None:
         tb = self._tb

@@ -126,11 +126,21 @@ def _pct(values: Sequence[float], p: float) -> float | None:
     return round(values[int(rank) - 1], 3)
 
 
-def build_report(entries: Sequence[Entry], service_levels_s: Iterable[int] = (20, 60)
+def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20, 60)
                  ) -> Report:
-    """The load report of an event log."""
+    """The load report of an event log (read once: a store's stream will do)."""
     levels = sorted(set(service_levels_s))
-    contacts = _contacts(entries)
+    agent_events: list[Entry] = []
+    last = [0.0]
+
+    def tap(stream: Iterable[Entry]) -> Iterable[Entry]:
+        for entry in stream:
+            last[0] = entry[0]
+            if entry[2] is _E.AGENT_STATE:
+                agent_events.append(entry)
+            yield entry
+
+    contacts = _contacts(tap(entries))
     per_queue: dict[str, list[_Contact]] = {}
     for c in contacts.values():
         if c.queue is not None:
@@ -154,9 +164,9 @@ def build_report(entries: Sequence[Entry], service_levels_s: Iterable[int] = (20
                                if offered else None) for x in levels},
             abandonment_rate=abandoned * 100.0 / offered if offered else None,
         ))
-    end = entries[-1][0] if entries else 0.0
+    end = last[0]
     callers = sum(1 for c in contacts.values() if not c.callback)
-    return Report(callers, end, tuple(queues), _occupancy(entries, end))
+    return Report(callers, end, tuple(queues), _occupancy(agent_events, end))
 
 
 def _occupancy(entries: Iterable[Entry], end: float) -> float | None:
