@@ -130,14 +130,14 @@ def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20
                  ) -> Report:
     """The load report of an event log (read once: a store's stream will do)."""
     levels = sorted(set(service_levels_s))
-    agent_events: list[Entry] = []
+    occupancy = _Occupancy()
     last = [0.0]
 
     def tap(stream: Iterable[Entry]) -> Iterable[Entry]:
         for entry in stream:
             last[0] = entry[0]
             if entry[2] is _E.AGENT_STATE:
-                agent_events.append(entry)
+                occupancy.add(entry[0], entry[3])
             yield entry
 
     contacts = _contacts(tap(entries))
@@ -166,27 +166,35 @@ def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20
         ))
     end = last[0]
     callers = sum(1 for c in contacts.values() if not c.callback)
-    return Report(callers, end, tuple(queues), _occupancy(agent_events, end))
+    return Report(callers, end, tuple(queues), occupancy.result(end))
 
 
-def _occupancy(entries: Iterable[Entry], end: float) -> float | None:
-    since: dict[str, tuple[float, str]] = {}
-    busy = staffed = 0.0
-    for t, _cid, kind, data in entries:
-        if kind is not _E.AGENT_STATE:
-            continue
-        username, state = data[0], str(data[1])
-        previous = since.get(username)
-        if previous is not None:
-            t0, old = previous
-            if old != "Offline":
-                staffed += t - t0
-            if old in _ON_CONTACT:
-                busy += t - t0
-        since[username] = (t, state)
-    for t0, state in since.values():
+class _Occupancy:
+    """Time on contacts over time staffed, summed over agents as their states change."""
+
+    def __init__(self) -> None:
+        self.since: dict[str, tuple[float, str]] = {}
+        self.busy = 0.0
+        self.staffed = 0.0
+
+    def _close(self, t: float, t0: float, state: str) -> None:
         if state != "Offline":
-            staffed += end - t0
+            self.staffed += t - t0
         if state in _ON_CONTACT:
-            busy += end - t0
-    return round(busy / staffed, 4) if staffed > 0 else None
+            self.busy += t - t0
+
+    def add(self, t: float, data: Any) -> None:
+        username, state = data[0], str(data[1])
+        previous = self.since.get(username)
+        if previous is not None:
+            self._close(t, *previous)
+        self.since[username] = (t, state)
+
+    def result(self, end: float) -> float | None:
+        busy, staffed = self.busy, self.staffed
+        for t0, state in self.since.values():
+            if state != "Offline":
+                staffed += end - t0
+            if state in _ON_CONTACT:
+                busy += end - t0
+        return round(busy / staffed, 4) if staffed > 0 else None
