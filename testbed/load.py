@@ -3,7 +3,8 @@
 Each caller is a MockCaller made at its arrival instant with behaviour drawn
 from the scenario's distributions (one ``random.Random`` per purpose, all
 derived from the seed, so the same seed gives the same records).  The run
-ends once every arrival has come and every contact is complete.
+ends once every arrival has come and every contact is complete, or a day of
+testbed time after the last arrival (the result counts what is incomplete).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ __all__ = ["SERVICE_NUMBER", "LoadResult", "LoadRun"]
 SERVICE_NUMBER = "+18005550100"
 # How often (testbed seconds) the run checks whether everything has finished.
 _CHECK_EVERY_S = 30.0
+# A run gives up this long after the last arrival if contacts are still open
+# (say, callers with no patience waiting for agents whose shifts have ended).
+GIVE_UP_AFTER_S = 86_400.0
 
 Progress = Callable[[float, int, int], None]  # (testbed seconds, arrived, finished)
 
@@ -72,6 +76,7 @@ class LoadRun:
         self.stream = stream
         self.arrived = 0
         self.arrivals_over = False
+        self.last_arrival_s = 0.0
         self._rng = random.Random(f"{self.seed}:behaviour")
         self._arrivals: Iterator[float] = iter(())
         self._tb: Testbed | None = None
@@ -175,6 +180,7 @@ class LoadRun:
         callback_after = b.callback_after_s.sample(rng) if takes_callback else None
         answers = rng.random() >= b.no_answer_p
         answer_after = b.answer_delay_s.sample(rng) if answers else None
+        self.last_arrival_s = tb.now
         tb.add_caller(MockCaller(
             f"+1{self.arrived:010d}", dial=SERVICE_NUMBER, talk_s=talk, patience_s=patience,
             callback_after_s=callback_after, answer_after_s=answer_after,
@@ -198,7 +204,8 @@ class LoadRun:
         service = tb.record_service
         if self.progress is not None:
             self.progress(tb.now, self.arrived, service.completed)
-        if self.arrivals_over and service.completed >= service.initiated:
+        if self.arrivals_over and (service.completed >= service.initiated
+                                   or tb.now > self.last_arrival_s + GIVE_UP_AFTER_S):
             done.set_result(None)  # type: ignore[attr-defined]
             return
         tb.clock.call_later(_CHECK_EVERY_S, self._check, done)

@@ -97,3 +97,13 @@ def test_scenario_errors_name_the_key_and_value(tmp_path: Path, text: str, says:
     with pytest.raises(ConfigError) as info:
         Scenario.from_toml(path)
     assert says in str(info.value) and "bad.toml" in str(info.value)
+
+
+async def test_a_run_whose_callers_can_never_be_served_gives_up(tmp_path: Path) -> None:
+    path = tmp_path / "stuck.toml"
+    path.write_text('callers = 3\n[arrivals]\nkind = "times"\ntimes = [0, 1, 2]\n'
+                    '[caller]\ntalk_s = 60\n'
+                    '[[agents]]\ncount = 1\nqueues = ["Support"]\nshift = [200000]\n')
+    result = await LoadRun(Scenario.from_toml(path)).run()
+    assert result.callers == 3 and result.incomplete == 3
+    assert [q.offered for q in result.report.queues] == [3]
