@@ -9,8 +9,10 @@ testbed time after the last arrival (the result counts what is incomplete).
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,6 +46,24 @@ _CHECK_EVERY_S = 30.0
 GIVE_UP_AFTER_S = 86_400.0
 
 Progress = Callable[[float, int, int], None]  # (testbed seconds, arrived, finished)
+
+
+@contextmanager
+def fewer_collections(threshold: int = 50_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often while the block runs.
+
+    A load run allocates and keeps many small objects; with Python's default
+    threshold (700) the collector walks them again and again (measured: a
+    third of a 20,000-caller run).  Collections still happen, so reference
+    cycles of finished callers are still freed.  The old thresholds come back
+    afterwards.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(threshold, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,10 @@ class LoadRun:
         self._tb: Testbed | None = None
 
     async def run(self) -> LoadResult:
+        with fewer_collections():
+            return await self._run()
+
+    async def _run(self) -> LoadResult:
         s = self.scenario
         async with Testbed(start=s.start, speed=self.speed, seed=self.seed,
                            records=self.store, keep_finished_records=not self.stream) as tb:

@@ -25,13 +25,14 @@ class Queue:
     reaches the front, so enqueue and leave cost O(1).
     """
 
-    __slots__ = ("_line", "_size", "name", "outbound_whisper_flow")
+    __slots__ = ("_dead", "_line", "_size", "name", "outbound_whisper_flow")
 
     def __init__(self, name: str, outbound_whisper_flow: str | None = None) -> None:
         self.name = name
         self.outbound_whisper_flow = outbound_whisper_flow
         self._line: deque[tuple[int, Contact]] = deque()
         self._size = 0
+        self._dead = 0  # entries of contacts that left from the middle
 
     def __repr__(self) -> str:
         return f"<Queue {self.name!r} {self._size} waiting>"
@@ -70,8 +71,14 @@ class Queue:
         """Note that ``contact`` left; the caller then clears ``contact.queue``."""
         self._size -= 1
         line = self._line
-        while line and line[0][1] is contact:
+        if line and line[0][1] is contact:
             line.popleft()
+        else:
+            self._dead += 1
+            if self._dead > 64 and self._dead > self._size:
+                # Mostly dead entries: compact, so scans stay proportional to the living.
+                self._line = deque(e for e in line if self._waiting(e) and e[1] is not contact)
+                self._dead = 0
 
     def next_waiting(self) -> Contact | None:
         """The contact that has waited longest, offered or not."""
