@@ -28,7 +28,8 @@ from testbed.agents import (
 from testbed.clock import Cancellable, Clock
 from testbed.contacts import Contact, ContactState, Phone
 from testbed.errors import ConfigError, StateError
-from testbed.flows import CreateCallback, EventHook, Flow, FlowRun, Participant
+from testbed.flow_host import FlowActions
+from testbed.flows import EventHook, Flow, FlowRun, Participant
 from testbed.lines import LineEnd, line_pair
 from testbed.messages import (
     Accept,
@@ -42,9 +43,6 @@ from testbed.messages import (
     Error,
     Hangup,
     Message,
-    Offered,
-    Prompt,
-    Queued,
     Reject,
     Ringing,
     SendDigits,
@@ -52,6 +50,7 @@ from testbed.messages import (
 )
 from testbed.queues import Queue
 from testbed.records import DisconnectReason, EventKind, InitiationMethod, RecordService
+from testbed.routing import Routing
 
 __all__ = ["Switchboard"]
 
@@ -77,7 +76,7 @@ def _uuid4_text(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Switchboard:
+class Switchboard(FlowActions, Routing):
     """The contact centre's core.  Build one through ``Testbed``."""
 
     def __init__(self, clock: Clock, records: RecordService, seed: int = 0,
@@ -341,246 +340,6 @@ class Switchboard:
         self._agent_state(agent, AgentState.AVAILABLE)
         self.pool.add(agent)
         self._route_agent(agent)
-
-    # -- flows (the FlowHost side) -------------------------------------------
-    def _run_flow(self, contact: Contact, flow: Flow, participant: Participant) -> None:
-        run = FlowRun(self, flow, contact, participant)
-        contact.run = run
-        run.start()
-
-    def play_prompt(self, run: FlowRun, text: str, duration_s: float,
-                    collects_input: bool) -> None:
-        contact = run.contact
-        if run.participant is Participant.AGENT:
-            agent = contact.agent
-            if agent is not None:
-                agent.line.send(Prompt(contact.id, text, duration_s, collects_input))
-        elif contact.customer_on_line:
-            contact.phone.line.send(Prompt(contact.id, text, duration_s, collects_input))
-
-    def set_attributes(self, contact: Contact, attributes: dict[str, str]) -> None:
-        contact.attributes.update(attributes)
-        self._log(contact, _E.ATTRIBUTES, tuple(attributes.items()))
-
-    def set_working_queue(self, contact: Contact, queue: str) -> str | None:
-        if queue not in self.queues:
-            return "NoMatchingError"
-        contact.queue_name = queue
-        return None
-
-    def transfer_to_queue(self, contact: Contact) -> str | None:
-        queue = self.queues.get(contact.queue_name or "")
-        if queue is None:
-            return "NoMatchingError"
-        self._enqueue(contact, queue)
-        return None
-
-    def set_event_hook(self, contact: Contact, hook: str, flow: str) -> str | None:
-        if flow not in self.flows:
-            return "NoMatchingError"
-        contact.hooks[hook] = flow
-        return None
-
-    def create_callback(self, contact: Contact, block: CreateCallback) -> str | None:
-        queue = self.queues.get(block.queue or contact.queue_name or "")
-        if queue is None:
-            return "NoMatchingError"
-        callback = self._new_contact(InitiationMethod.CALLBACK, contact.phone, contact)
-        callback.hooks = dict(contact.hooks)
-        callback.attributes = dict(contact.attributes)
-        callback.callback = block
-        callback.queue_name = queue.name
-        # The callback keeps its caller's place in line (see docs/routing.md).
-        callback.waiting_since = contact.waiting_since
-        self._log(contact, _E.NEXT_CONTACT, callback.id)
-        callback.state = ContactState.SCHEDULED
-        self._log(callback, _E.SCHEDULED, (queue.name, block.initial_delay_s))
-        if block.initial_delay_s > 0:
-            callback.timer = self.call_later(block.initial_delay_s, self._delay_over,
-                                             callback, queue)
-        else:
-            self._enqueue(callback, queue)
-        return None
-
-    def _delay_over(self, contact: Contact, queue: Queue) -> None:
-        contact.timer = None
-        self._enqueue(contact, queue)
-
-    def contact_value(self, contact: Contact, path: str) -> str | None:
-        if path.startswith("$.Attributes."):
-            return contact.attributes.get(path[len("$.Attributes."):])
-        return {
-            "$.Queue.Name": contact.queue_name,
-            "$.CustomerEndpoint.Address": contact.phone.number,
-            "$.Channel": "VOICE",
-            "$.InitiationMethod": str(contact.method),
-            "$.ContactId": contact.id,
-        }.get(path)
-
-    def queue_metric(self, contact: Contact, metric: str, queue_name: str | None) -> float | None:
-        queue = self.queues.get(queue_name or contact.queue_name or "")
-        if queue is None:
-            return None
-        if metric == "NumberOfContactsInQueue":
-            return len(queue)
-        if metric == "OldestContactInQueueAgeSeconds":
-            oldest = queue.next_waiting()
-            return 0.0 if oldest is None else self._now() - oldest.enqueued_at
-        serving = [a for a in self.agents.values() if queue.name in a.profile.priorities]
-        if metric == "NumberOfAgentsAvailable":
-            return sum(1 for a in serving if a.in_pool and a.offer is None)
-        # NumberOfAgentsStaffed / NumberOfAgentsOnline: anyone not Offline.
-        return sum(1 for a in serving if a.state != AgentState.OFFLINE)
-
-    def flow_named(self, name: str) -> Flow | None:
-        return self.flows.get(name)
-
-    def disconnect_from_flow(self, contact: Contact) -> None:
-        contact.run = None
-        self._end(contact, _FLOW_DISCONNECT)
-
-    def flow_ended(self, run: FlowRun) -> None:
-        contact: Contact = run.contact
-        if contact.run is run:
-            contact.run = None
-        state = contact.state
-        if state is ContactState.QUEUED:
-            if run.participant is Participant.CUSTOMER:
-                queue_flow = contact.hooks.get(EventHook.CUSTOMER_QUEUE)
-                # The customer-queue flow loops while the contact waits; if it
-                # ends, the caller keeps waiting in silence.
-                if queue_flow is not None and run.flow.name != queue_flow:
-                    self._run_flow(contact, self.flows[queue_flow], Participant.CUSTOMER)
-        elif state is ContactState.IN_FLOW:
-            self._end(contact, _FLOW_DISCONNECT)
-        elif state is ContactState.CONNECTING:
-            self._whisper_done(contact, run.participant)
-
-    def flow_failed(self, run: FlowRun, problem: str) -> None:
-        contact: Contact = run.contact
-        if contact.run is run:
-            contact.run = None
-        self._end(contact, _FLOW_DISCONNECT)
-
-    # -- queueing and routing -------------------------------------------------
-    def _enqueue(self, contact: Contact, queue: Queue) -> None:
-        contact.state = ContactState.QUEUED
-        contact.queue = queue
-        contact.queue_name = queue.name
-        contact.enqueued_at = self._now()
-        if contact.waiting_since is None:
-            contact.waiting_since = contact.enqueued_at
-        queue.add(contact)
-        self._log(contact, _E.ENQUEUED, queue.name)
-        if contact.customer_on_line:
-            contact.phone.line.send(Queued(contact.id, queue.name))
-        self._route_queue(queue)
-
-    def _route_queue(self, queue: Queue) -> None:
-        """Offer the queue's oldest contacts to the longest-idle agents they can reach."""
-        now = self._now()
-        while True:
-            contact = queue.next_unoffered()
-            if contact is None:
-                return
-            waited = now - contact.enqueued_at
-            agent = self.pool.longest_idle(queue.name, waited)
-            if agent is None:
-                # Idle agents whose routing delay has not passed yet: look again then.
-                delay = self.pool.next_delay(queue.name, waited)
-                if delay is not None:
-                    self._route_again(queue, contact.enqueued_at + delay)
-                return
-            self._offer(contact, agent)
-
-    def _route_agent(self, agent: Agent) -> None:
-        """Offer the agent the oldest contact of their best priority that reaches them."""
-        now = self._now()
-        profile = agent.profile
-        best: Contact | None = None
-        best_key: tuple[int, float, int] | None = None
-        for name, priority in profile.priorities.items():
-            queue = self.queues[name]
-            contact = queue.next_unoffered()
-            if contact is None:
-                continue
-            if not profile.reaches(name, now - contact.enqueued_at):
-                self._route_again(queue, contact.enqueued_at + profile.delays[name])
-                continue
-            key = (priority, contact.waiting_since or 0.0, contact.seq)
-            if best_key is None or key < best_key:
-                best, best_key = contact, key
-        if best is not None:
-            self._offer(best, agent)
-
-    def _route_again(self, queue: Queue, at: float) -> None:
-        """Route ``queue`` again at testbed time ``at`` (one pending look per queue)."""
-        pending = self._reroutes.get(queue.name)
-        if pending is not None:
-            if pending[0] <= at:
-                return
-            pending[1].cancel()
-        self._reroutes[queue.name] = (at, self.clock.call_at(at, self._reroute, queue))
-
-    def _reroute(self, queue: Queue) -> None:
-        del self._reroutes[queue.name]
-        self._route_queue(queue)
-
-    def _offer(self, contact: Contact, agent: Agent) -> None:
-        # The agent keeps their place in the pool (routing skips agents with an
-        # offer), so an offer withdrawn because the caller left costs them nothing.
-        agent.offer = contact
-        contact.offered_to = agent
-        self._log(contact, _E.OFFERED, agent.username)
-        contact.timer = self.call_later(self.offer_timeout_s, self._offer_timed_out,
-                                        contact, agent)
-        agent.line.send(Offered(contact.id, contact.queue_name or "", contact.method,
-                                self.offer_timeout_s))
-
-    def _withdraw_offer(self, contact: Contact) -> Agent | None:
-        agent = contact.offered_to
-        if agent is not None:
-            contact.offered_to = None
-            agent.offer = None
-            contact.cancel_timer()
-        return agent
-
-    def _offer_timed_out(self, contact: Contact, agent: Agent) -> None:
-        contact.timer = None
-        self._withdraw_offer(contact)
-        self._log(contact, _E.MISSED, agent.username)
-        self.pool.discard(agent)
-        self._agent_state(agent, AgentState.MISSED, contact)
-        if contact.queue is not None:
-            self._route_queue(contact.queue)
-
-    def _reject(self, agent: Agent, contact: Contact) -> None:
-        self._withdraw_offer(contact)
-        self._log(contact, _E.REJECTED, agent.username)
-        self.pool.discard(agent)
-        # Like a missed offer, a rejection takes the agent out of routing until
-        # they set Available again (otherwise the same contact comes straight back).
-        self._agent_state(agent, AgentState.REJECTED, contact)
-        if contact.queue is not None:
-            self._route_queue(contact.queue)
-
-    def _accept(self, agent: Agent, contact: Contact) -> None:
-        self._withdraw_offer(contact)
-        self.pool.discard(agent)
-        self._leave_queue(contact, agent.username)
-        contact.stop_flow()
-        contact.state = ContactState.CONNECTING
-        contact.agent = agent
-        agent.contact = contact
-        self._agent_state(agent, AgentState.BUSY, contact)
-        self._whisper(contact, contact.hooks.get(EventHook.AGENT_WHISPER), Participant.AGENT)
-
-    def _leave_queue(self, contact: Contact, agent: str | None) -> None:
-        queue = contact.queue
-        if queue is not None:
-            queue.remove(contact)
-            contact.queue = None
-            self._log(contact, _E.DEQUEUED, agent)
 
     # -- joining customer and agent ---------------------------------------------
     def _whisper(self, contact: Contact, flow_name: str | None, participant: Participant) -> None:

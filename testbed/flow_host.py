@@ -1,0 +1,142 @@
+"""What a running flow may do to its contact: the FlowHost side of the Switchboard."""
+
+from __future__ import annotations
+
+from testbed.agents import AgentState
+from testbed.contacts import Contact, ContactState
+from testbed.flows import CreateCallback, EventHook, Flow, FlowRun, Participant
+from testbed.messages import Prompt
+from testbed.queues import Queue
+from testbed.records import DisconnectReason, EventKind, InitiationMethod
+from testbed.switchboard_core import SwitchboardCore
+
+_E = EventKind
+_FLOW_DISCONNECT = DisconnectReason.CONTACT_FLOW_DISCONNECT
+
+__all__ = ["FlowActions"]
+
+
+class FlowActions:
+    """FlowHost methods of the Switchboard: prompts, queues, hooks, callbacks, flow ends."""
+
+    def _run_flow(self: SwitchboardCore, contact: Contact, flow: Flow,
+                  participant: Participant) -> None:
+        run = FlowRun(self, flow, contact, participant)
+        contact.run = run
+        run.start()
+
+    def play_prompt(self: SwitchboardCore, run: FlowRun, text: str, duration_s: float,
+                    collects_input: bool) -> None:
+        contact = run.contact
+        if run.participant is Participant.AGENT:
+            agent = contact.agent
+            if agent is not None:
+                agent.line.send(Prompt(contact.id, text, duration_s, collects_input))
+        elif contact.customer_on_line:
+            contact.phone.line.send(Prompt(contact.id, text, duration_s, collects_input))
+
+    def set_attributes(self: SwitchboardCore, contact: Contact, attributes: dict[str, str]) -> None:
+        contact.attributes.update(attributes)
+        self._log(contact, _E.ATTRIBUTES, tuple(attributes.items()))
+
+    def set_working_queue(self: SwitchboardCore, contact: Contact, queue: str) -> str | None:
+        if queue not in self.queues:
+            return "NoMatchingError"
+        contact.queue_name = queue
+        return None
+
+    def transfer_to_queue(self: SwitchboardCore, contact: Contact) -> str | None:
+        queue = self.queues.get(contact.queue_name or "")
+        if queue is None:
+            return "NoMatchingError"
+        self._enqueue(contact, queue)
+        return None
+
+    def set_event_hook(self: SwitchboardCore, contact: Contact, hook: str, flow: str) -> str | None:
+        if flow not in self.flows:
+            return "NoMatchingError"
+        contact.hooks[hook] = flow
+        return None
+
+    def create_callback(self: SwitchboardCore, contact: Contact,
+                        block: CreateCallback) -> str | None:
+        queue = self.queues.get(block.queue or contact.queue_name or "")
+        if queue is None:
+            return "NoMatchingError"
+        callback = self._new_contact(InitiationMethod.CALLBACK, contact.phone, contact)
+        callback.hooks = dict(contact.hooks)
+        callback.attributes = dict(contact.attributes)
+        callback.callback = block
+        callback.queue_name = queue.name
+        # The callback keeps its caller's place in line (see docs/routing.md).
+        callback.waiting_since = contact.waiting_since
+        self._log(contact, _E.NEXT_CONTACT, callback.id)
+        callback.state = ContactState.SCHEDULED
+        self._log(callback, _E.SCHEDULED, (queue.name, block.initial_delay_s))
+        if block.initial_delay_s > 0:
+            callback.timer = self.call_later(block.initial_delay_s, self._delay_over,
+                                             callback, queue)
+        else:
+            self._enqueue(callback, queue)
+        return None
+
+    def _delay_over(self: SwitchboardCore, contact: Contact, queue: Queue) -> None:
+        contact.timer = None
+        self._enqueue(contact, queue)
+
+    def contact_value(self: SwitchboardCore, contact: Contact, path: str) -> str | None:
+        if path.startswith("$.Attributes."):
+            return contact.attributes.get(path[len("$.Attributes."):])
+        return {
+            "$.Queue.Name": contact.queue_name,
+            "$.CustomerEndpoint.Address": contact.phone.number,
+            "$.Channel": "VOICE",
+            "$.InitiationMethod": str(contact.method),
+            "$.ContactId": contact.id,
+        }.get(path)
+
+    def queue_metric(self: SwitchboardCore, contact: Contact, metric: str,
+                     queue_name: str | None) -> float | None:
+        queue = self.queues.get(queue_name or contact.queue_name or "")
+        if queue is None:
+            return None
+        if metric == "NumberOfContactsInQueue":
+            return len(queue)
+        if metric == "OldestContactInQueueAgeSeconds":
+            oldest = queue.next_waiting()
+            return 0.0 if oldest is None else self._now() - oldest.enqueued_at
+        serving = [a for a in self.agents.values() if queue.name in a.profile.priorities]
+        if metric == "NumberOfAgentsAvailable":
+            return sum(1 for a in serving if a.in_pool and a.offer is None)
+        # NumberOfAgentsStaffed / NumberOfAgentsOnline: anyone not Offline.
+        return sum(1 for a in serving if a.state != AgentState.OFFLINE)
+
+    def flow_named(self: SwitchboardCore, name: str) -> Flow | None:
+        return self.flows.get(name)
+
+    def disconnect_from_flow(self: SwitchboardCore, contact: Contact) -> None:
+        contact.run = None
+        self._end(contact, _FLOW_DISCONNECT)
+
+    def flow_ended(self: SwitchboardCore, run: FlowRun) -> None:
+        contact: Contact = run.contact
+        if contact.run is run:
+            contact.run = None
+        state = contact.state
+        if state is ContactState.QUEUED:
+            if run.participant is Participant.CUSTOMER:
+                queue_flow = contact.hooks.get(EventHook.CUSTOMER_QUEUE)
+                # The customer-queue flow loops while the contact waits; if it
+                # ends, the caller keeps waiting in silence.
+                if queue_flow is not None and run.flow.name != queue_flow:
+                    self._run_flow(contact, self.flows[queue_flow], Participant.CUSTOMER)
+        elif state is ContactState.IN_FLOW:
+            self._end(contact, _FLOW_DISCONNECT)
+        elif state is ContactState.CONNECTING:
+            self._whisper_done(contact, run.participant)
+
+    def flow_failed(self: SwitchboardCore, run: FlowRun, problem: str) -> None:
+        contact: Contact = run.contact
+        if contact.run is run:
+            contact.run = None
+        self._end(contact, _FLOW_DISCONNECT)
