@@ -60,7 +60,6 @@ WHISPER_CAP_S = 120.0
 _E = EventKind
 _CUSTOMER_DISCONNECT = DisconnectReason.CUSTOMER_DISCONNECT
 _AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
-_FLOW_DISCONNECT = DisconnectReason.CONTACT_FLOW_DISCONNECT
 # A callback whose every dial-out went unanswered.
 _NOT_ANSWERED = DisconnectReason.TELECOM_UNANSWERED
 DEFAULT_RING_TIMEOUT_S = 30.0
