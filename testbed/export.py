@@ -14,10 +14,10 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from testbed.records import ContactRecord, Entry, EventKind
+from testbed.records import ContactRecord, Entry, EventKind, format_timestamp_ms, instant_of
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "contact_events", "csv_text", "ctr_lines", "flatten"]
 
@@ -66,11 +66,6 @@ def csv_text(records: Iterable[ContactRecord]) -> str:
     return out.getvalue()
 
 
-def _ms(start: datetime, t: float) -> str:
-    return (start + timedelta(milliseconds=round(t * 1000))).strftime(
-        "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def contact_events(start: datetime, entries: Iterable[Entry]) -> Iterator[dict[str, Any]]:
     """The contact-event stream of an event log, in the order things happened."""
     method: dict[str, str] = {}
@@ -96,8 +91,9 @@ def contact_events(start: datetime, entries: Iterable[Entry]) -> Iterator[dict[s
                 event["AgentInfo"] = {"Username": agent[contact_id]}
         if event is None:
             continue
-        base: dict[str, Any] = {"ContactId": contact_id, "Timestamp": _ms(start, t),
-                "InitiationMethod": method.get(contact_id), "Channel": "VOICE"}
+        base: dict[str, Any] = {
+            "ContactId": contact_id, "Timestamp": format_timestamp_ms(instant_of(start, t)),
+            "InitiationMethod": method.get(contact_id), "Channel": "VOICE"}
         if contact_id in queue and "QueueInfo" not in event:
             base["QueueInfo"] = {"QueueName": queue[contact_id]}
         base.update(event)

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from testbed.records import ContactRecord, Entry, EventKind, InitiationMethod
+from testbed.records import (
+    ContactRecord,
+    Entry,
+    EventKind,
+    InitiationMethod,
+    format_timestamp_ms,
+    instant_of,
+)
 
 __all__ = ["QueueInterval", "QueueNow", "RealtimeMetrics", "historical", "realtime"]
 
@@ -67,7 +74,7 @@ class RealtimeMetrics:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "At": self.at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "At": format_timestamp_ms(self.at),
             "Agents": dict(sorted(self.agents.items())),
             "Queues": {name: {"CONTACTS_IN_QUEUE": q.contacts_in_queue,
                               "CONTACTS_SCHEDULED": q.contacts_scheduled,
@@ -111,7 +118,7 @@ def realtime(start: datetime, entries: Iterable[Entry], at_s: float) -> Realtime
             contacts_scheduled=sum(1 for q in scheduled.values() if q == name),
             oldest_contact_age_ms=(round((at_s - min(in_queue)) * 1000) if in_queue else None),
         )
-    return RealtimeMetrics(start + timedelta(milliseconds=round(at_s * 1000)), agents, per_queue)
+    return RealtimeMetrics(instant_of(start, at_s), agents, per_queue)
 
 
 @dataclass(frozen=True, slots=True)

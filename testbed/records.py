@@ -44,6 +44,8 @@ __all__ = [
     "RecordService",
     "fold_records",
     "format_timestamp",
+    "format_timestamp_ms",
+    "instant_of",
     "records_to_json",
 ]
 
@@ -98,6 +100,16 @@ class ContactEvent(NamedTuple):
     contact_id: str
     kind: EventKind
     data: Any
+
+
+def instant_of(start: datetime, t: float) -> datetime:
+    """The UTC instant of testbed time ``t`` after ``start``, to the millisecond."""
+    return start + timedelta(milliseconds=round(t * 1000))
+
+
+def format_timestamp_ms(value: datetime) -> str:
+    """A UTC instant with milliseconds, as the event stream shows it: ``...T11:38:39.000Z``."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def format_timestamp(value: datetime | None) -> str | None:
@@ -485,7 +497,7 @@ class RecordService(EventEmitter):
 
     def wall(self, t: float) -> datetime:
         """The aware UTC datetime of testbed time ``t`` (milliseconds kept)."""
-        return self.start + timedelta(milliseconds=round(t * 1000))
+        return instant_of(self.start, t)
 
     def records(self) -> list[ContactRecord]:
         """Every contact's record as of now, in initiation order."""

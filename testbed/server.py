@@ -52,7 +52,7 @@ from testbed.messages import (
     encode,
 )
 from testbed.metrics import historical, realtime
-from testbed.records import ContactEvent
+from testbed.records import ContactEvent, format_timestamp_ms
 
 __all__ = ["TESTBED_KEY", "create_app"]
 
@@ -247,7 +247,7 @@ async def historical_metrics(request: web.Request) -> web.Response:
 
 def _clock_state(tb: Testbed) -> dict[str, Any]:
     speed = tb.clock.speed
-    return {"now_s": tb.now, "wall": tb.wall().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+    return {"now_s": tb.now, "wall": format_timestamp_ms(tb.wall()),
             "start": tb.wall(0).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "speed": None if math.isinf(speed) else speed, "virtual": math.isinf(speed),
             "paused": tb.clock.paused}
@@ -305,8 +305,7 @@ async def event_stream(request: web.Request) -> web.WebSocketResponse:
             event = await outbox.get()
             await ws.send_str(json.dumps({
                 "t": event.timestamp_s,
-                "timestamp": service.wall(event.timestamp_s).strftime(
-                    "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "timestamp": format_timestamp_ms(service.wall(event.timestamp_s)),
                 "contact_id": event.contact_id, "kind": str(event.kind),
                 "data": _jsonable(event.data)}))
 
