@@ -304,6 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # -- flow check -------------------------------------------------------------------
+def _num(value: float | None) -> str:
+    """A table cell: counts as they are, other numbers to one decimal, None as '-'."""
+    return "-" if value is None else str(value) if isinstance(value, int) else f"{value:.1f}"
+
+
 def _flow_check(args: argparse.Namespace) -> int:
     from testbed.errors import FlowError
     from testbed.flows.connect import flow_references, load_flow, unreachable_blocks
@@ -390,10 +395,6 @@ def _load(args: argparse.Namespace) -> int:
     for q in report.queues:
         table.add_column(q.queue, overflow="fold")
 
-    def num(value: float | None) -> str:
-        return "-" if value is None else str(value) if isinstance(value, int) \
-            else f"{value:.1f}"
-
     lines: list[tuple[str, Callable[[QueueReport], float | None]]] = [
         ("offered", lambda q: q.offered), ("handled", lambda q: q.handled),
         ("abandoned", lambda q: q.abandoned), ("called back", lambda q: q.called_back),
@@ -404,7 +405,7 @@ def _load(args: argparse.Namespace) -> int:
         ("abandonment rate (%)", lambda q: q.abandonment_rate),
     ]
     for name, value in lines:
-        table.add_row(name, *[num(value(q)) for q in report.queues])
+        table.add_row(name, *[_num(value(q)) for q in report.queues])
     console.print(table)
     occupancy = report.agent_occupancy
     console.print(f"agent occupancy: {'-' if occupancy is None else f'{occupancy:.1%}'}")
@@ -489,10 +490,6 @@ def _metrics(args: argparse.Namespace) -> int:
     for r in rows:
         table.add_column(f"{r.start:%H:%M}-{r.end:%H:%M}\n{r.queue}", overflow="fold")
 
-    def num(value: float | None) -> str:
-        return "-" if value is None else str(value) if isinstance(value, int) \
-            else f"{value:.1f}"
-
     lines: list[tuple[str, Callable[[QueueInterval], float | None]]] = [
         ("CONTACTS_QUEUED", lambda r: r.contacts_queued),
         ("CONTACTS_HANDLED", lambda r: r.contacts_handled),
@@ -507,7 +504,7 @@ def _metrics(args: argparse.Namespace) -> int:
         ("ABANDONMENT_RATE (%)", lambda r: r.abandonment_rate),
     ]
     for name, value in lines:
-        table.add_row(name, *[num(value(r)) for r in rows])
+        table.add_row(name, *[_num(value(r)) for r in rows])
     console.print(table)
     return 0
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from fakes import MockAgent, MockCaller
 from testbed.centre import Testbed
 from testbed.clock import VIRTUAL
+from testbed.demos import SERVICE_NUMBER
 from testbed.distributions import Distribution, Fixed
 from testbed.flows import (
     CreateCallback,
@@ -38,7 +39,6 @@ from testbed.scenario import Scenario
 
 __all__ = ["SERVICE_NUMBER", "LoadResult", "LoadRun"]
 
-SERVICE_NUMBER = "+18005550100"
 # How often (testbed seconds) the run checks whether everything has finished.
 _CHECK_EVERY_S = 30.0
 # A run gives up this long after the last arrival if contacts are still open
@@ -84,15 +84,13 @@ class LoadRun:
 
     def __init__(self, scenario: Scenario, *, callers: int | None = None,
                  seed: int | None = None, speed: float = VIRTUAL, records: str = "memory:",
-                 progress: Progress | None = None, progress_every_s: float = 60.0,
-                 stream: bool = False) -> None:
+                 progress: Progress | None = None, stream: bool = False) -> None:
         self.scenario = scenario
         self.limit = callers if callers is not None else scenario.callers
         self.seed = scenario.seed if seed is None else seed
         self.speed = speed
         self.store = records
         self.progress = progress
-        self.progress_every_s = progress_every_s
         self.stream = stream
         self.arrived = 0
         self.arrivals_over = False
