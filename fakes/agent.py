@@ -131,14 +131,10 @@ class MockAgent(Transcript):
 
     # -- reacting -------------------------------------------------------------
     def _after(self, delay_s: float, action: Callable[[str], object], contact_id: str) -> None:
-        assert self._clock is not None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if delay_s <= 0:
-            action(contact_id)  # at once: no timer needed
-        else:
-            self._timer = self._clock.call_later(delay_s, action, contact_id)
+        self._timer = self._call_after(delay_s, action, contact_id)
 
     def _hear(self, message: Message) -> None:
         self._note(message)

@@ -113,12 +113,9 @@ class MockCaller(Transcript):
     # -- reacting -------------------------------------------------------------
     def _later(self, contact_id: str, delay_s: float, action: Callable[..., object],
                *args: Any) -> None:
-        assert self._clock is not None
-        if delay_s <= 0:
-            action(*args)  # at once: no timer needed
-            return
-        handle = self._clock.call_later(delay_s, action, *args)
-        self._timers.setdefault(contact_id, []).append(handle)
+        handle = self._call_after(delay_s, action, *args)
+        if handle is not None:
+            self._timers.setdefault(contact_id, []).append(handle)
 
     def _hear(self, message: Message) -> None:
         self._note(message)

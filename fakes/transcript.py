@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from testbed import Line, Scheduler
+from testbed import Cancellable, Line, Scheduler
 from testbed.messages import Message
 
 __all__ = ["Transcript"]
@@ -38,6 +38,15 @@ class Transcript:
         line = self._line
         if line is not None and not line.closed:  # a timer may outlive the line
             line.send(message)
+
+    def _call_after(self, delay_s: float, action: Callable[..., object],
+                    *args: Any) -> Cancellable | None:
+        """Run ``action(*args)`` after ``delay_s`` on the clock; at once (no timer) if 0."""
+        if delay_s <= 0:
+            action(*args)
+            return None
+        assert self._clock is not None
+        return self._clock.call_later(delay_s, action, *args)
 
     def _note(self, message: Message) -> None:
         if self._keep and self._clock is not None:
