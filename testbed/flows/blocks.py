@@ -35,6 +35,7 @@ __all__ = [
     "TransferToQueue",
     "Wait",
     "spoken_seconds",
+    "strip_markup",
 ]
 
 MAX_CALLBACK_DELAY_S = 259_200.0
@@ -44,12 +45,17 @@ _BREAK = re.compile(r"<break\s+time\s*=\s*[\"']([\d.]+)\s*(ms|s)[\"']\s*/?>", re
 _TAG = re.compile(r"<[^>]+>")
 
 
+def strip_markup(text: str) -> str:
+    """``text`` without SSML tags (what a listener hears)."""
+    return _TAG.sub(" ", text).strip()
+
+
 def spoken_seconds(text: str) -> float:
     """How long ``text`` (plain or SSML) takes to say: words at WORDS_PER_SECOND,
     plus any ``<break time="..."/>``."""
     pauses = sum(float(n) / (1000 if unit.lower() == "ms" else 1)
                  for n, unit in _BREAK.findall(text))
-    return round(len(_TAG.sub(" ", text).split()) / WORDS_PER_SECOND + pauses, 3)
+    return round(len(strip_markup(text).split()) / WORDS_PER_SECOND + pauses, 3)
 
 
 class EventHook(StrEnum):

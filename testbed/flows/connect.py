@@ -33,7 +33,6 @@ Prompt durations: Connect's JSON has none, so text is taken to play at
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ from testbed.flows.blocks import (
     TransferToQueue,
     Wait,
     spoken_seconds,
+    strip_markup,
 )
 from testbed.flows.flow import Flow
 
@@ -68,7 +68,6 @@ FLOW_LANGUAGE_VERSION = "2019-10-30"
 AUDIO_PROMPT_S = 5.0
 MAX_FLOW_BYTES = 1024 * 1024
 
-_TAG = re.compile(r"<[^>]+>")
 
 
 class _Action:
@@ -116,7 +115,7 @@ class _Action:
 
     def text(self) -> str:
         text = self.params.get("Text") or self.params.get("SSML") or self.params.get("PromptId")
-        return _TAG.sub("", str(text or "")).strip()
+        return strip_markup(str(text or ""))
 
     def common(self) -> dict[str, Any]:
         return {"id": self.id, "next": self.next, "errors": dict(self.errors)}
