@@ -419,15 +419,11 @@ class RecordService(EventEmitter):
         start = store.start_instant()
         if start is None:
             raise ConfigError(f"{store.url} holds no testbed run")
-        service = cls.__new__(cls)
-        EventEmitter.__init__(service)
-        service.start, service.store, service.keep_finished = start, None, True
+        service = cls(start)  # in memory only: reading writes nothing back
         service.log = list(store.load())
         service.acknowledged = len(service.log)
         service.initiated = sum(1 for e in service.log if e[2] is EventKind.INITIATED)
         service.completed = sum(1 for e in service.log if e[2] is EventKind.COMPLETED)
-        service._pending, service._durable, service._live_events = [], False, {}
-        service._live = False
         return service
 
     def _on_new_listener(self, event: str, _listener: object) -> None:
