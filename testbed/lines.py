@@ -41,14 +41,17 @@ class LineEnd:
     __slots__ = ("_closed", "_handler", "_inbox", "_loop", "_peer", "_post", "_waiter", "lenient",
                  "name")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, name: str,
+                 post: Callable[[Handler, Message], object] | None = None) -> None:
         self._loop = loop
         # The testbed loop delivers posts in a batch, without a Handle each.
-        self._post: Callable[[Handler, Message], object] = getattr(loop, "post", loop.call_soon)
+        self._post: Callable[[Handler, Message], object] = (
+            post if post is not None else getattr(loop, "post", loop.call_soon))
         self.name = name
         self._peer: LineEnd | None = None
         self._handler: Handler | None = None
-        self._inbox: deque[Message] = deque()
+        # Made on first use: an end with a handler never keeps messages.
+        self._inbox: deque[Message] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         #: Drop messages to a closed line instead of raising (the switchboard's
@@ -73,7 +76,10 @@ class LineEnd:
         if handler is not None:
             self._post(handler, message)
         else:
-            peer._inbox.append(message)
+            inbox = peer._inbox
+            if inbox is None:
+                inbox = peer._inbox = deque()
+            inbox.append(message)
             waiter = peer._waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
@@ -81,9 +87,10 @@ class LineEnd:
     def on_receive(self, handler: Handler | None) -> None:
         """Hand every message to ``handler`` (None: keep them for ``receive``)."""
         self._handler = handler
-        if handler is not None:
-            while self._inbox:
-                self._post(handler, self._inbox.popleft())
+        inbox = self._inbox
+        if handler is not None and inbox:
+            while inbox:
+                self._post(handler, inbox.popleft())
 
     async def receive(self) -> Message:
         """The next message from the other end."""
@@ -92,6 +99,8 @@ class LineEnd:
         if self._waiter is not None:
             raise StateError(f"line {self.name!r} has a receive() pending already; "
                              f"one reader at a time")
+        if self._inbox is None:
+            self._inbox = deque()
         while not self._inbox:
             if self._closed:
                 raise StateError(f"line {self.name!r} is closed")
@@ -113,7 +122,9 @@ class LineEnd:
 
 def line_pair(loop: asyncio.AbstractEventLoop, name: str) -> tuple[LineEnd, LineEnd]:
     """A new in-process line: (endpoint end, switchboard end)."""
-    endpoint, switchboard = LineEnd(loop, f"{name}/endpoint"), LineEnd(loop, f"{name}/switchboard")
+    post = getattr(loop, "post", loop.call_soon)
+    endpoint = LineEnd(loop, f"{name}/endpoint", post)
+    switchboard = LineEnd(loop, f"{name}/switchboard", post)
     endpoint._peer, switchboard._peer = switchboard, endpoint
     switchboard.lenient = True
     return endpoint, switchboard

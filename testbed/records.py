@@ -319,46 +319,44 @@ class _Fold:
         if data == self.acw_agent:  # an earlier attempt's agent ending late changes nothing
             self.acw_end = t
 
-    def record(self, start: datetime, cache: dict[int, datetime] | None = None
-               ) -> ContactRecord:
-        seconds = {} if cache is None else cache
-
-        def ts(t: float | None) -> datetime | None:
-            if t is None:
-                return None
-            whole = round(t * 1000) // 1000  # ms first: float noise never crosses a second
-            stamp = seconds.get(whole)
-            if stamp is None:
-                stamp = seconds[whole] = start + timedelta(seconds=whole)
-            return stamp
-
-        initiation = ts(self.initiated)
-        assert initiation is not None
+    def record(self, start: datetime, stamps: _Stamps | None = None) -> ContactRecord:
+        """The record so far; ``stamps`` shares datetimes between the records of one fold."""
+        at = _Stamps(start) if stamps is None else stamps
+        # Milliseconds first, so float noise never crosses a second.
+        initiated = round(self.initiated * 1000) // 1000
         queue = None
         if self.queue is not None:
-            enqueue, dequeue = ts(self.enqueue), ts(self.dequeue)
-            waiting_from = initiation if self.method == InitiationMethod.CALLBACK else enqueue
-            duration = (None if dequeue is None or waiting_from is None
-                        else int((dequeue - waiting_from).total_seconds()))
-            queue = QueueInfo(self.queue, enqueue, dequeue, duration)
+            enqueue = None if self.enqueue is None else round(self.enqueue * 1000) // 1000
+            dequeue = None if self.dequeue is None else round(self.dequeue * 1000) // 1000
+            waiting_from = initiated if self.method is InitiationMethod.CALLBACK else enqueue
+            queue = QueueInfo(self.queue, None if enqueue is None else at[enqueue],
+                              None if dequeue is None else at[dequeue],
+                              None if dequeue is None or waiting_from is None
+                              else dequeue - waiting_from)
         agent = None
         if self.agent is not None:
-            agent = AgentInfo(self.agent, ts(self.connected_agent), ts(self.acw_start),
-                              ts(self.acw_end))
-        return ContactRecord(
-            contact_id=self.contact_id,
-            initiation_method=self.method,
-            initiation_timestamp=initiation,
-            connected_to_system_timestamp=ts(self.connected_system),
-            queue=queue,
-            agent=agent,
-            disconnect_timestamp=ts(self.disconnect),
-            disconnect_reason=self.reason,
-            previous_contact_id=self.previous_id,
-            next_contact_id=self.next_id,
-            customer_endpoint=self.customer,
-            attributes=self.attributes,
-        )
+            agent = AgentInfo(self.agent, at.of(self.connected_agent), at.of(self.acw_start),
+                              at.of(self.acw_end))
+        return ContactRecord(self.contact_id, self.method, at[initiated],
+                             at.of(self.connected_system), queue, agent, at.of(self.disconnect),
+                             self.reason, self.previous_id, self.next_id, self.customer,
+                             "VOICE", self.attributes)
+
+
+class _Stamps(dict[int, datetime]):
+    """Whole-second instants after ``start``, each made once per fold."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__()
+        self.start = start
+
+    def __missing__(self, whole: int) -> datetime:
+        stamp = self[whole] = self.start + timedelta(seconds=whole)
+        return stamp
+
+    def of(self, t: float | None) -> datetime | None:
+        """The record timestamp of testbed time ``t`` (None stays None)."""
+        return None if t is None else self[round(t * 1000) // 1000]
 
 
 _APPLY: dict[str, Callable[[_Fold, float, Any], None]] = {
@@ -515,14 +513,17 @@ class RecordService(EventEmitter):
 def fold_records(start: datetime, entries: Iterable[Entry]) -> list[ContactRecord]:
     """Fold an event log into records, one per contact, in initiation order."""
     folds: dict[str, _Fold] = {}
+    find = folds.get
     apply = _APPLY.get
     for t, contact_id, kind, data in entries:
+        if not contact_id:
+            continue  # an agent event
         handler = apply(kind)
-        if handler is None or not contact_id:
-            continue  # an agent event, or one that changes no record field
-        fold = folds.get(contact_id)
+        if handler is None:
+            continue  # one that changes no record field
+        fold = find(contact_id)
         if fold is None:
             fold = folds[contact_id] = _Fold(contact_id)
         handler(fold, t, data)
-    cache: dict[int, datetime] = {}
-    return [f.record(start, cache) for f in folds.values()]
+    stamps = _Stamps(start)
+    return [f.record(start, stamps) for f in folds.values()]
