@@ -218,7 +218,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._quiet_polls = 0
         self._fd_map = self._selector.get_map()  # type: ignore[attr-defined]
         self._posts: deque[tuple[Callable[[Any], object], Any]] = deque()
-        self._draining = False
+        # The selector's own fd table: more than the wake-up pipe means sockets.
+        self._fd_table: dict[int, Any] | None = getattr(self._selector, "_fd_to_key", None)
         self.idle_threshold_s = DEFAULT_IDLE_THRESHOLD_S
         #: Called with the new loop time after every jump (the wall-clock bridge).
         self.on_jump: Callable[[float], None] | None = None
@@ -249,33 +250,24 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         """Call ``callback(arg)`` on a later turn of the loop, first in, first out.
 
         The cheap path for in-process messages: posts are queued without a
-        Handle each and run in one batch, in the order they were posted
-        (including posts made while the batch runs).
+        Handle each and run in one batch after the turn's ready callbacks, in
+        the order they were posted (including posts made while the batch runs).
         """
         self._posts.append((callback, arg))
-        if not self._draining:
-            self._draining = True
-            self.call_soon(self._run_posts)
 
     def _run_posts(self) -> None:
         posts = self._posts
-        try:
-            while posts:
-                callback, arg = posts.popleft()
-                try:
-                    callback(arg)
-                except (SystemExit, KeyboardInterrupt):
-                    raise
-                except BaseException as exc:
-                    self.call_exception_handler({
-                        "message": f"Exception in posted callback {callback!r}",
-                        "exception": exc,
-                    })
-        finally:
-            self._draining = False
-            if posts:
-                self._draining = True
-                self.call_soon(self._run_posts)
+        while posts:
+            callback, arg = posts.popleft()
+            try:
+                callback(arg)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self.call_exception_handler({
+                    "message": f"Exception in posted callback {callback!r}",
+                    "exception": exc,
+                })
 
     def schedule(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
         """Call ``callback(*args)`` at loop time ``when``: the engine's cheap timer."""
@@ -383,7 +375,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     def _io_active(self) -> bool:
         # The loop's own self-pipe is always registered; anything more is a socket.
-        return self._executor_jobs > 0 or len(self._fd_map) > 1
+        fds = self._fd_table if self._fd_table is not None else self._fd_map
+        return self._executor_jobs > 0 or len(fds) > 1
 
     def _jump(self, when: float) -> None:
         if when > self._now:
@@ -404,9 +397,10 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         waiters.clear()
 
     def _run_once(self) -> None:
-        """One loop iteration: poll I/O if needed, move time, run ready callbacks."""
+        """One loop iteration: poll I/O if needed, move time, run ready callbacks,
+        then the posted messages."""
         ready: Any = self._ready  # type: ignore[attr-defined]
-        if ready or self._stopping:  # type: ignore[attr-defined]
+        if ready or self._posts or self._stopping:  # type: ignore[attr-defined]
             self._quiet_polls += 1
             if self._quiet_polls >= _QUIET_POLL_EVERY or self._io_active():
                 self._quiet_polls = 0
@@ -418,6 +412,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             handle = ready.popleft()
             if not handle._cancelled:
                 handle._run()
+        if self._posts:
+            self._run_posts()
 
     def _advance_time(self) -> None:
         """Nothing is ready: the instant is over.  Wait (or not) as the pacing says,
@@ -426,7 +422,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             hook()
         if self._instant_waiters:
             self._wake_waiters(self._instant_waiters)
-        if self._ready:  # type: ignore[attr-defined]
+        if self._ready or self._posts:  # type: ignore[attr-defined]
             return  # a hook or waiter made work for this instant
         if self._holds or (self._executor_jobs and self._speed == VIRTUAL):
             # An endpoint owes an answer, or a worker thread is busy: wait for it.
