@@ -128,7 +128,7 @@ class Testbed:
             clock.resume()
         store = self._store if self._store is not None else \
             open_store(self._store_url or "memory:", self._fsync)
-        service = RecordService(clock.start, store, self._keep_finished)
+        service = RecordService(clock.start, store, self._keep_finished, clock)
         self._exit.callback(service.close)
         loop.end_of_instant.append(service.flush)
         self._exit.callback(loop.end_of_instant.remove, service.flush)

@@ -219,7 +219,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._fd_map = self._selector.get_map()  # type: ignore[attr-defined]
         self._posts: deque[tuple[Callable[[Any], object], Any]] = deque()
         # The selector's own fd table: more than the wake-up pipe means sockets.
-        self._fd_table: dict[int, Any] | None = getattr(self._selector, "_fd_to_key", None)
+        self._fd_table: dict[int, Any] | None = getattr(
+            self._selector, "_fd_to_key", None)  # type: ignore[attr-defined]
         self.idle_threshold_s = DEFAULT_IDLE_THRESHOLD_S
         #: Called with the new loop time after every jump (the wall-clock bridge).
         self.on_jump: Callable[[float], None] | None = None

@@ -37,7 +37,7 @@ class FlowActions:
 
     def set_attributes(self: SwitchboardCore, contact: Contact, attributes: dict[str, str]) -> None:
         contact.attributes.update(attributes)
-        self._log(contact, _E.ATTRIBUTES, tuple(attributes.items()))
+        self._log(contact.id, _E.ATTRIBUTES, tuple(attributes.items()))
 
     def set_working_queue(self: SwitchboardCore, contact: Contact, queue: str) -> str | None:
         if queue not in self.queues:
@@ -70,9 +70,9 @@ class FlowActions:
         callback.queue_name = queue.name
         # The callback keeps its caller's place in line (see docs/routing.md).
         callback.waiting_since = contact.waiting_since
-        self._log(contact, _E.NEXT_CONTACT, callback.id)
+        self._log(contact.id, _E.NEXT_CONTACT, callback.id)
         callback.state = ContactState.SCHEDULED
-        self._log(callback, _E.SCHEDULED, (queue.name, block.initial_delay_s))
+        self._log(callback.id, _E.SCHEDULED, (queue.name, block.initial_delay_s))
         if block.initial_delay_s > 0:
             callback.timer = self.call_later(block.initial_delay_s, self._delay_over,
                                              callback, queue)

@@ -31,6 +31,7 @@ from pyee import EventEmitter
 from testbed.errors import ConfigError
 
 if TYPE_CHECKING:
+    from testbed.clock import Clock, TestbedLoop
     from testbed.stores import RecordStore
 
 __all__ = [
@@ -377,7 +378,8 @@ _APPLY: dict[str, Callable[[_Fold, float, Any], None]] = {
 class RecordService(EventEmitter):
     """The event log of every contact, its subscribers, and the records folded from it.
 
-    ``append`` is called by the switchboard at the moment a change happens.
+    ``log`` is called by the switchboard at the moment a change happens; the
+    time comes from ``clock``, the testbed clock the service is bound to.
     Subscribe with ``service.on("event", handler)``; the handler gets a
     ContactEvent synchronously, inside the change that caused it.
 
@@ -390,12 +392,14 @@ class RecordService(EventEmitter):
     """
 
     def __init__(self, start: datetime, store: RecordStore | None = None,
-                 keep_finished: bool = True) -> None:
+                 keep_finished: bool = True, clock: Clock | None = None) -> None:
         super().__init__()
         self.start = start
+        self._loop: TestbedLoop | None = None if clock is None else clock.loop
+        self._epoch = 0.0 if clock is None else clock.epoch
         self.store = store
         self.keep_finished = keep_finished
-        self.log: list[Entry] = []
+        self._entries: list[Entry] = []
         self.acknowledged = 0
         #: Contacts initiated and completed so far (completed: disconnected, wrap-up over).
         self.initiated = 0
@@ -418,25 +422,28 @@ class RecordService(EventEmitter):
         if start is None:
             raise ConfigError(f"{store.url} holds no testbed run")
         service = cls(start)  # in memory only: reading writes nothing back
-        service.log = list(store.load())
-        service.acknowledged = len(service.log)
-        service.initiated = sum(1 for e in service.log if e[2] is EventKind.INITIATED)
-        service.completed = sum(1 for e in service.log if e[2] is EventKind.COMPLETED)
+        service._entries = list(store.load())
+        service.acknowledged = len(service._entries)
+        service.initiated = sum(1 for e in service._entries if e[2] is EventKind.INITIATED)
+        service.completed = sum(1 for e in service._entries if e[2] is EventKind.COMPLETED)
         return service
 
     def _on_new_listener(self, event: str, _listener: object) -> None:
         if event == "event":
             self._live = True
 
-    def append(self, t: float, contact_id: str, kind: EventKind, data: Any = None) -> None:
-        """Log that ``kind`` happened to ``contact_id`` at testbed time ``t``."""
-        entry = (t, contact_id, kind, data)
+    def log(self, contact_id: str, kind: EventKind, data: Any = None) -> None:
+        """Log that ``kind`` happened to ``contact_id`` now (agent events: id "")."""
+        loop = self._loop
+        if loop is None:
+            raise ConfigError("this record service has no clock: it only reads records")
+        entry = (loop._now - self._epoch, contact_id, kind, data)
         if kind is EventKind.COMPLETED:
             self.completed += 1
         elif kind is EventKind.INITIATED:
             self.initiated += 1
         if self.keep_finished:
-            self.log.append(entry)
+            self._entries.append(entry)
         else:
             self._track_live(entry)
         if self._durable:
@@ -473,13 +480,13 @@ class RecordService(EventEmitter):
     def live_contacts(self) -> int:
         """Contacts whose events are held in memory (all of them with keep_finished)."""
         if self.keep_finished:
-            return len({e[1] for e in self.log if e[1]})
+            return len({e[1] for e in self._entries if e[1]})
         return len(self._live_events)
 
     def entries(self) -> list[Entry]:
         """Every event so far, in order (read back from the store when streaming)."""
         if self.keep_finished:
-            return self.log
+            return self._entries
         self.flush()
         assert self.store is not None
         return list(self.store.load())

@@ -32,7 +32,7 @@ class Routing:
         if contact.waiting_since is None:
             contact.waiting_since = contact.enqueued_at
         queue.add(contact)
-        self._log(contact, _E.ENQUEUED, queue.name)
+        self._log(contact.id, _E.ENQUEUED, queue.name)
         if contact.customer_on_line:
             contact.phone.line.send(Queued(contact.id, queue.name))
         self._route_queue(queue)
@@ -92,7 +92,7 @@ class Routing:
         # offer), so an offer withdrawn because the caller left costs them nothing.
         agent.offer = contact
         contact.offered_to = agent
-        self._log(contact, _E.OFFERED, agent.username)
+        self._log(contact.id, _E.OFFERED, agent.username)
         contact.timer = self.call_later(self.offer_timeout_s, self._offer_timed_out,
                                         contact, agent)
         agent.line.send(Offered(contact.id, contact.queue_name or "", contact.method,
@@ -109,7 +109,7 @@ class Routing:
     def _offer_timed_out(self: SwitchboardCore, contact: Contact, agent: Agent) -> None:
         contact.timer = None
         self._withdraw_offer(contact)
-        self._log(contact, _E.MISSED, agent.username)
+        self._log(contact.id, _E.MISSED, agent.username)
         self.pool.discard(agent)
         self._agent_state(agent, AgentState.MISSED, contact)
         if contact.queue is not None:
@@ -117,7 +117,7 @@ class Routing:
 
     def _reject(self: SwitchboardCore, agent: Agent, contact: Contact) -> None:
         self._withdraw_offer(contact)
-        self._log(contact, _E.REJECTED, agent.username)
+        self._log(contact.id, _E.REJECTED, agent.username)
         self.pool.discard(agent)
         # Like a missed offer, a rejection takes the agent out of routing until
         # they set Available again (otherwise the same contact comes straight back).
@@ -141,4 +141,4 @@ class Routing:
         if queue is not None:
             queue.remove(contact)
             contact.queue = None
-            self._log(contact, _E.DEQUEUED, agent)
+            self._log(contact.id, _E.DEQUEUED, agent)

@@ -94,6 +94,8 @@ class Switchboard(FlowActions, Routing):
         self.agents: dict[str, Agent] = {}
         self.pool = AgentPool()
         self.custom_statuses: tuple[str, ...] = DEFAULT_CUSTOM_STATUSES
+        #: Log an event of a contact (by id) at this instant.
+        self._log = records.log
         self._reroutes: dict[str, tuple[float, Cancellable]] = {}
 
     # -- configuration ----------------------------------------------------
@@ -169,9 +171,9 @@ class Switchboard(FlowActions, Routing):
         if contact is not None:
             if contact.agent is agent:
                 self._end(contact, _AGENT_DISCONNECT)
-            self._log(contact, _E.ACW_ENDED, agent.username)
+            self._log(contact.id, _E.ACW_ENDED, agent.username)
             if contact.state is ContactState.ENDED and contact.agent is agent:
-                self._log(contact, _E.COMPLETED)
+                self._log(contact.id, _E.COMPLETED)
             agent.contact = None
         if agent.acw_timer is not None:
             agent.acw_timer.cancel()
@@ -184,8 +186,6 @@ class Switchboard(FlowActions, Routing):
     def _now(self) -> float:
         return self._loop._now - self.clock.epoch
 
-    def _log(self, contact: Contact, kind: EventKind, data: Any = None) -> None:
-        self.records.append(self._loop._now - self.clock.epoch, contact.id, kind, data)
 
     def _new_contact(self, method: InitiationMethod, phone: Phone,
                      previous: Contact | None = None) -> Contact:
@@ -193,7 +193,7 @@ class Switchboard(FlowActions, Routing):
         contact_id = _uuid4_text(self._rng.getrandbits(128))
         contact = Contact(contact_id, self._seq, method, phone)
         phone.contacts[contact_id] = contact
-        self._log(contact, _E.INITIATED,
+        self._log(contact.id, _E.INITIATED,
                   (method, None if previous is None else previous.id, phone.number))
         return contact
 
@@ -246,7 +246,7 @@ class Switchboard(FlowActions, Routing):
                          f"{', '.join(sorted(self.numbers)) or 'none'}")
             return
         contact = self._new_contact(InitiationMethod.INBOUND, phone)
-        self._log(contact, _E.CONNECTED_TO_SYSTEM)
+        self._log(contact.id, _E.CONNECTED_TO_SYSTEM)
         phone.line.send(CallStarted(contact.id, to))
         self._run_flow(contact, self.flows[flow_name], Participant.CUSTOMER)
 
@@ -261,7 +261,7 @@ class Switchboard(FlowActions, Routing):
         contact.cancel_timer()
         contact.state = ContactState.CONNECTING
         contact.customer_on_line = True
-        self._log(contact, _E.CONNECTED_TO_SYSTEM)
+        self._log(contact.id, _E.CONNECTED_TO_SYSTEM)
         queue = self.queues[contact.queue_name or ""]
         self._whisper(contact, queue.outbound_whisper_flow, Participant.CUSTOMER)
 
@@ -330,7 +330,7 @@ class Switchboard(FlowActions, Routing):
                      contact: Contact | None = None, notify: bool = True) -> None:
         agent.state = state
         contact_id = None if contact is None else contact.id
-        self.records.append(self._now(), "", _E.AGENT_STATE, (agent.username, state, contact_id))
+        self._log("", _E.AGENT_STATE, (agent.username, state, contact_id))
         if notify:
             agent.line.send(AgentStatus(state, contact_id))
 
@@ -371,7 +371,7 @@ class Switchboard(FlowActions, Routing):
         agent = contact.agent
         assert agent is not None
         contact.state = ContactState.CONNECTED
-        self._log(contact, _E.CONNECTED_TO_AGENT, agent.username)
+        self._log(contact.id, _E.CONNECTED_TO_AGENT, agent.username)
         agent.line.send(Connected(contact.id, contact.phone.number))
         contact.phone.line.send(Connected(contact.id, agent.username))
 
@@ -398,7 +398,7 @@ class Switchboard(FlowActions, Routing):
             return
         # The agent is released (after-contact work for the attempt); the
         # callback waits the retry interval, scheduled, then queues again.
-        self._log(contact, _E.NO_ANSWER, contact.attempts)
+        self._log(contact.id, _E.NO_ANSWER, contact.attempts)
         contact.phone.line.send(Disconnected(contact.id, "NO_ANSWER"))
         agent = contact.agent
         contact.agent = None
@@ -408,7 +408,7 @@ class Switchboard(FlowActions, Routing):
         queue = self.queues[contact.queue_name or ""]
         interval = block.retry_interval_s if block is not None else 0.0
         contact.state = ContactState.SCHEDULED
-        self._log(contact, _E.SCHEDULED, (queue.name, interval))
+        self._log(contact.id, _E.SCHEDULED, (queue.name, interval))
         contact.timer = self.call_later(interval, self._delay_over, contact, queue)
 
     # -- ending -------------------------------------------------------------------
@@ -422,7 +422,7 @@ class Switchboard(FlowActions, Routing):
         self._leave_queue(contact, None)
         ringing = contact.state is ContactState.RINGING
         contact.state = ContactState.ENDED
-        self._log(contact, _E.DISCONNECTED, reason)
+        self._log(contact.id, _E.DISCONNECTED, reason)
         del contact.phone.contacts[contact.id]
         if contact.customer_on_line or ringing:
             contact.phone.line.send(Disconnected(contact.id, reason))
@@ -431,7 +431,7 @@ class Switchboard(FlowActions, Routing):
             agent.line.send(Disconnected(contact.id, reason))
             self._start_acw(agent, contact)
         else:
-            self._log(contact, _E.COMPLETED)
+            self._log(contact.id, _E.COMPLETED)
         if offered is not None:
             # The offer is gone; the agent is still available, in the same place.
             offered.line.send(Disconnected(contact.id, reason))
@@ -439,7 +439,7 @@ class Switchboard(FlowActions, Routing):
             self._route_agent(offered)
 
     def _start_acw(self, agent: Agent, contact: Contact) -> None:
-        self._log(contact, _E.ACW_STARTED, agent.username)
+        self._log(contact.id, _E.ACW_STARTED, agent.username)
         self._agent_state(agent, AgentState.AFTER_CONTACT_WORK, contact)
         if agent.acw_timeout_s > 0:
             agent.acw_timer = self.call_later(agent.acw_timeout_s, self._acw_timed_out,
@@ -454,8 +454,8 @@ class Switchboard(FlowActions, Routing):
         if agent.acw_timer is not None:
             agent.acw_timer.cancel()
             agent.acw_timer = None
-        self._log(contact, _E.ACW_ENDED, agent.username)
+        self._log(contact.id, _E.ACW_ENDED, agent.username)
         if contact.state is ContactState.ENDED and contact.agent is agent:
-            self._log(contact, _E.COMPLETED)
+            self._log(contact.id, _E.COMPLETED)
         agent.contact = None
         self._make_available(agent)
