@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from fakes.transcript import Transcript
 from testbed import Cancellable, Line, QueueRouting, Scheduler
@@ -28,10 +29,6 @@ from testbed.messages import (
 )
 
 __all__ = ["MockAgent"]
-
-
-def _seconds(value: float | Callable[[], float]) -> float:
-    return value() if callable(value) else value
 
 
 class MockAgent(Transcript):
@@ -130,33 +127,56 @@ class MockAgent(Transcript):
         self._send(EndAfterContactWork(contact_id))
 
     # -- reacting -------------------------------------------------------------
-    def _after(self, delay_s: float, action: Callable[[str], object], contact_id: str) -> None:
+    def _after(self, delay_s: float | Callable[[], float], action: Callable[[str], object],
+               contact_id: str) -> None:
+        """Run ``action(contact_id)`` after ``delay_s`` (a number or a function giving one),
+        in place of anything the agent meant to do before."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if callable(delay_s):
+            delay_s = delay_s()
         self._timer = self._call_after(delay_s, action, contact_id)
 
     def _hear(self, message: Message) -> None:
-        self._note(message)
-        match message:
-            case Offered(contact_id=cid):
-                if self.reject:
-                    self._after(0.0, self.reject_contact, cid)
-                elif self.accept_after_s is not None:
-                    self._after(_seconds(self.accept_after_s), self.accept, cid)
-            case AgentStatus(state=state, contact_id=cid):
-                self.state = state
-                if state == "AfterContactWork" and cid is not None and self.acw_s is not None:
-                    self._after(_seconds(self.acw_s), self.end_after_contact_work, cid)
-            case Connected(contact_id=cid):
-                self.handled.append(cid)
-                if self.talk_s is not None:
-                    self._after(self.talk_s, self.hang_up, cid)
-            case Disconnected():
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
-            case Error():
-                self.errors.append(message)
+        if self._keep or self._waiters:
+            self._note(message)
+        react = _REACTIONS.get(type(message))
+        if react is not None:
+            react(self, message)
         if self.on_message is not None:
             self.on_message(self, message)
+
+    def _on_offered(self, message: Offered) -> None:
+        if self.reject:
+            self._after(0.0, self.reject_contact, message.contact_id)
+        elif self.accept_after_s is not None:
+            self._after(self.accept_after_s, self.accept, message.contact_id)
+
+    def _on_status(self, message: AgentStatus) -> None:
+        state = self.state = message.state
+        if state == "AfterContactWork" and message.contact_id is not None \
+                and self.acw_s is not None:
+            self._after(self.acw_s, self.end_after_contact_work, message.contact_id)
+
+    def _on_connected(self, message: Connected) -> None:
+        self.handled.append(message.contact_id)
+        if self.talk_s is not None:
+            self._after(self.talk_s, self.hang_up, message.contact_id)
+
+    def _on_disconnected(self, message: Disconnected) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_error(self, message: Error) -> None:
+        self.errors.append(message)
+
+
+_REACTIONS: dict[type[Message], Callable[[MockAgent, Any], None]] = {
+    Offered: MockAgent._on_offered,
+    AgentStatus: MockAgent._on_status,
+    Connected: MockAgent._on_connected,
+    Disconnected: MockAgent._on_disconnected,
+    Error: MockAgent._on_error,
+}

@@ -117,33 +117,56 @@ class MockCaller(Transcript):
     # -- reacting -------------------------------------------------------------
     def _later(self, contact_id: str, delay_s: float, action: Callable[..., object],
                *args: Any) -> None:
-        handle = self._call_after(delay_s, action, *args)
-        if handle is not None:
-            self._timers.setdefault(contact_id, []).append(handle)
+        if delay_s <= 0:
+            action(*args)
+            return
+        assert self._clock is not None
+        handle = self._clock.call_later(delay_s, action, *args)
+        handles = self._timers.get(contact_id)
+        if handles is None:
+            self._timers[contact_id] = [handle]
+        else:
+            handles.append(handle)
 
     def _hear(self, message: Message) -> None:
-        self._note(message)
-        match message:
-            case Prompt(contact_id=cid, collects_input=True):
-                self._collecting.add(cid)
-                if cid in self._wants_callback:
-                    self._take_callback(cid)
-            case Prompt(contact_id=cid) | Queued(contact_id=cid):
-                self._collecting.discard(cid)
-            case CallStarted(contact_id=cid):
-                self._started(cid)
-            case Connected(contact_id=cid):
-                self._connected(cid)
-            case Ringing(contact_id=cid):
-                self.contact_ids.append(cid)
-                if self.answer_after_s is not None:
-                    self._later(cid, self.answer_after_s, self.answer, cid)
-            case Disconnected(contact_id=cid):
-                self._ended(cid)
-            case Error():
-                self.errors.append(message)
+        if self._keep or self._waiters:
+            self._note(message)
+        react = _REACTIONS.get(type(message))
+        if react is not None:
+            react(self, message)
         if self.on_message is not None:
             self.on_message(self, message)
+
+    def _on_prompt(self, message: Prompt) -> None:
+        cid = message.contact_id
+        if message.collects_input:
+            self._collecting.add(cid)
+            if cid in self._wants_callback:
+                self._take_callback(cid)
+        elif self._collecting:
+            self._collecting.discard(cid)
+
+    def _on_queued(self, message: Queued) -> None:
+        if self._collecting:
+            self._collecting.discard(message.contact_id)
+
+    def _on_call_started(self, message: CallStarted) -> None:
+        self._started(message.contact_id)
+
+    def _on_connected(self, message: Connected) -> None:
+        self._connected(message.contact_id)
+
+    def _on_ringing(self, message: Ringing) -> None:
+        cid = message.contact_id
+        self.contact_ids.append(cid)
+        if self.answer_after_s is not None:
+            self._later(cid, self.answer_after_s, self.answer, cid)
+
+    def _on_disconnected(self, message: Disconnected) -> None:
+        self._ended(message.contact_id)
+
+    def _on_error(self, message: Error) -> None:
+        self.errors.append(message)
 
     def _started(self, cid: str) -> None:
         self.contact_ids.append(cid)
@@ -165,15 +188,31 @@ class MockCaller(Transcript):
         self.send_digits(cid, self.callback_digit)
 
     def _connected(self, cid: str) -> None:
-        self._collecting.discard(cid)
-        self._wants_callback.discard(cid)
-        for handle in self._timers.pop(cid, ()):
-            handle.cancel()  # patience and pending presses end with the queue
+        self._forget(cid)  # patience and pending presses end with the queue
         if self.talk_s is not None:
             self._later(cid, self.talk_s, self.hang_up, cid)
 
     def _ended(self, cid: str) -> None:
-        self._collecting.discard(cid)
-        self._wants_callback.discard(cid)
-        for handle in self._timers.pop(cid, ()):
-            handle.cancel()
+        self._forget(cid)
+
+    def _forget(self, cid: str) -> None:
+        """Drop what the caller meant to do on ``cid``: its timers, a wanted callback."""
+        if self._collecting:
+            self._collecting.discard(cid)
+        if self._wants_callback:
+            self._wants_callback.discard(cid)
+        handles = self._timers.pop(cid, None)
+        if handles is not None:
+            for handle in handles:
+                handle.cancel()
+
+
+_REACTIONS: dict[type[Message], Callable[[MockCaller, Any], None]] = {
+    Prompt: MockCaller._on_prompt,
+    Queued: MockCaller._on_queued,
+    CallStarted: MockCaller._on_call_started,
+    Connected: MockCaller._on_connected,
+    Ringing: MockCaller._on_ringing,
+    Disconnected: MockCaller._on_disconnected,
+    Error: MockCaller._on_error,
+}

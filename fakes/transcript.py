@@ -49,6 +49,8 @@ class Transcript:
         return self._clock.call_later(delay_s, action, *args)
 
     def _note(self, message: Message) -> None:
+        """Keep ``message`` in the transcript and wake waiters it satisfies (called only
+        when there is one or the other)."""
         if self._keep and self._clock is not None:
             self.heard.append((self._clock.now, message))
         if self._waiters:

@@ -38,8 +38,17 @@ class Line(Protocol):
 class LineEnd:
     """One end of an in-process line."""
 
-    __slots__ = ("_closed", "_handler", "_inbox", "_loop", "_peer", "_post", "_waiter", "lenient",
-                 "name")
+    __slots__ = (
+        "_handler",
+        "_inbox",
+        "_loop",
+        "_peer",
+        "_post",
+        "_waiter",
+        "closed",
+        "lenient",
+        "name",
+    )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, name: str,
                  post: Callable[[Handler, Message], object] | None = None) -> None:
@@ -53,22 +62,19 @@ class LineEnd:
         # Made on first use: an end with a handler never keeps messages.
         self._inbox: deque[Message] | None = None
         self._waiter: asyncio.Future[None] | None = None
-        self._closed = False
+        #: True once the line is closed (by either end).
+        self.closed = False
         #: Drop messages to a closed line instead of raising (the switchboard's
         #: ends: an endpoint that went away must not break the switchboard).
         self.lenient = False
 
     def __repr__(self) -> str:
-        return f"<LineEnd {self.name}{' closed' if self._closed else ''}>"
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
+        return f"<LineEnd {self.name}{' closed' if self.closed else ''}>"
 
     def send(self, message: Message) -> None:
         """Deliver ``message`` to the other end (on a later turn of the loop)."""
         peer = self._peer
-        if self._closed or peer is None or peer._closed:
+        if self.closed or peer is None or peer.closed:
             if self.lenient:
                 return
             raise StateError(f"line {self.name!r} is closed; cannot send {message.type}")
@@ -102,7 +108,7 @@ class LineEnd:
         if self._inbox is None:
             self._inbox = deque()
         while not self._inbox:
-            if self._closed:
+            if self.closed:
                 raise StateError(f"line {self.name!r} is closed")
             self._waiter = self._loop.create_future()
             try:
@@ -114,8 +120,8 @@ class LineEnd:
     def close(self) -> None:
         """Close both ends; pending ``receive`` calls raise StateError."""
         for end in (self, self._peer):
-            if end is not None and not end._closed:
-                end._closed = True
+            if end is not None and not end.closed:
+                end.closed = True
                 if end._waiter is not None and not end._waiter.done():
                     end._waiter.set_result(None)
 
