@@ -217,7 +217,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._holds = 0
         self._quiet_polls = 0
         self._fd_map = self._selector.get_map()  # type: ignore[attr-defined]
-        self._posts: deque[tuple[Callable[[Any], object], Any]] = deque()
+        self.posts: deque[tuple[Callable[[Any], object], Any]] = deque()
         # The selector's own fd table: more than the wake-up pipe means sockets.
         self._fd_table: dict[int, Any] | None = getattr(
             self._selector, "_fd_to_key", None)  # type: ignore[attr-defined]
@@ -253,11 +253,12 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         The cheap path for in-process messages: posts are queued without a
         Handle each and run in one batch after the turn's ready callbacks, in
         the order they were posted (including posts made while the batch runs).
+        Lines append ``(callback, arg)`` to ``posts`` themselves.
         """
-        self._posts.append((callback, arg))
+        self.posts.append((callback, arg))
 
     def _run_posts(self) -> None:
-        posts = self._posts
+        posts = self.posts
         while posts:
             callback, arg = posts.popleft()
             try:
@@ -401,7 +402,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         """One loop iteration: poll I/O if needed, move time, run ready callbacks,
         then the posted messages."""
         ready: Any = self._ready  # type: ignore[attr-defined]
-        if ready or self._posts or self._stopping:  # type: ignore[attr-defined]
+        if ready or self.posts or self._stopping:  # type: ignore[attr-defined]
             self._quiet_polls += 1
             if self._quiet_polls >= _QUIET_POLL_EVERY or self._io_active():
                 self._quiet_polls = 0
@@ -413,7 +414,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             handle = ready.popleft()
             if not handle._cancelled:
                 handle._run()
-        if self._posts:
+        if self.posts:
             self._run_posts()
 
     def _advance_time(self) -> None:
@@ -423,7 +424,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             hook()
         if self._instant_waiters:
             self._wake_waiters(self._instant_waiters)
-        if self._ready or self._posts:  # type: ignore[attr-defined]
+        if self._ready or self.posts:  # type: ignore[attr-defined]
             return  # a hook or waiter made work for this instant
         if self._holds or (self._executor_jobs and self._speed == VIRTUAL):
             # An endpoint owes an answer, or a worker thread is busy: wait for it.

@@ -90,10 +90,13 @@ class Queue:
     def next_unoffered(self) -> Contact | None:
         """The oldest waiting contact not currently offered to an agent."""
         line = self._line
-        while line and not self._waiting(line[0]):
+        while line:
+            stamp, contact = line[0]
+            if contact.queue is self and contact.queue_stamp == stamp:
+                break
             line.popleft()
-        for entry in line:
-            contact = entry[1]
-            if contact.offered_to is None and self._waiting(entry):
+        for stamp, contact in line:
+            if contact.offered_to is None and contact.queue is self \
+                    and contact.queue_stamp == stamp:
                 return contact
         return None

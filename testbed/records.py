@@ -336,12 +336,19 @@ class _Fold:
                               else dequeue - waiting_from)
         agent = None
         if self.agent is not None:
-            agent = AgentInfo(self.agent, at.of(self.connected_agent), at.of(self.acw_start),
-                              at.of(self.acw_end))
-        return ContactRecord(self.contact_id, self.method, at[initiated],
-                             at.of(self.connected_system), queue, agent, at.of(self.disconnect),
-                             self.reason, self.previous_id, self.next_id, self.customer,
-                             "VOICE", self.attributes)
+            connected, acw_start, acw_end = self.connected_agent, self.acw_start, self.acw_end
+            agent = AgentInfo(
+                self.agent,
+                None if connected is None else at[round(connected * 1000) // 1000],
+                None if acw_start is None else at[round(acw_start * 1000) // 1000],
+                None if acw_end is None else at[round(acw_end * 1000) // 1000])
+        system, disconnect = self.connected_system, self.disconnect
+        return ContactRecord(
+            self.contact_id, self.method, at[initiated],
+            None if system is None else at[round(system * 1000) // 1000], queue, agent,
+            None if disconnect is None else at[round(disconnect * 1000) // 1000],
+            self.reason, self.previous_id, self.next_id, self.customer, "VOICE",
+            self.attributes)
 
 
 class _Stamps(dict[int, datetime]):
@@ -354,10 +361,6 @@ class _Stamps(dict[int, datetime]):
     def __missing__(self, whole: int) -> datetime:
         stamp = self[whole] = self.start + timedelta(seconds=whole)
         return stamp
-
-    def of(self, t: float | None) -> datetime | None:
-        """The record timestamp of testbed time ``t`` (None stays None)."""
-        return None if t is None else self[round(t * 1000) // 1000]
 
 
 _APPLY: dict[str, Callable[[_Fold, float, Any], None]] = {

@@ -129,7 +129,8 @@ class Routing:
         self._withdraw_offer(contact)
         self.pool.discard(agent)
         self._leave_queue(contact, agent.username)
-        contact.stop_flow()
+        if contact.run is not None:
+            contact.stop_flow()
         contact.state = ContactState.CONNECTING
         contact.agent = agent
         agent.contact = contact

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from testbed.agents import (
@@ -87,6 +88,7 @@ class Switchboard(FlowActions, Routing):
         self._rng = random.Random(seed)
         self._seq = 0
         self._loop = clock.loop
+        self._epoch = clock.epoch
         self.flows: dict[str, Flow] = {}
         self.queues: dict[str, Queue] = {}
         self.numbers: dict[str, str] = {}
@@ -121,7 +123,7 @@ class Switchboard(FlowActions, Routing):
             raise ConfigError(f"phone number {number!r} is connected already")
         endpoint, end = line_pair(self._loop, f"phone {number}")
         phone = self.phones[number] = Phone(number, end)
-        end.on_receive(lambda message: self._from_phone(phone, message))
+        end.on_receive(partial(self._from_phone, phone))
         return endpoint
 
     def connect_agent(self, username: str, queues: RoutingProfile,
@@ -138,7 +140,7 @@ class Switchboard(FlowActions, Routing):
                               f"got {acw_timeout_s!r}")
         endpoint, end = line_pair(self._loop, f"agent {username}")
         agent = self.agents[username] = Agent(username, end, queues, acw_timeout_s)
-        end.on_receive(lambda message: self._from_agent(agent, message))
+        end.on_receive(partial(self._from_agent, agent))
         self._agent_state(agent, AgentState.OFFLINE, notify=False)
         return endpoint
 
@@ -184,7 +186,7 @@ class Switchboard(FlowActions, Routing):
 
     # -- helpers ----------------------------------------------------------
     def _now(self) -> float:
-        return self._loop._now - self.clock.epoch
+        return self._loop._now - self._epoch
 
 
     def _new_contact(self, method: InitiationMethod, phone: Phone,
@@ -208,8 +210,9 @@ class Switchboard(FlowActions, Routing):
 
     # -- caller messages ----------------------------------------------------
     def _from_phone(self, phone: Phone, message: Message) -> None:
-        if isinstance(message, Dial):
-            self._dial(phone, message.to)
+        kind = type(message)
+        if kind is Dial:
+            self._dial(phone, message.to)  # type: ignore[attr-defined]
             return
         contact_id = getattr(message, "contact_id", None)
         contact = phone.contacts.get(contact_id) if isinstance(contact_id, str) else None
@@ -223,18 +226,16 @@ class Switchboard(FlowActions, Routing):
                              f"{phone.number!r}", contact_id)
             return
         try:
-            match message:
-                case SendDigits(digits=digits):
-                    self._digits(contact, digits)
-                case Answer():
-                    self._answer(contact)
-                case Hangup():
-                    if not contact.customer_on_line and \
-                            contact.state is not ContactState.RINGING:
-                        raise StateError(f"contact {contact.id!r} is not connected to you yet")
-                    self._end(contact, _CUSTOMER_DISCONNECT)
-                case _:
-                    raise StateError(f"a caller cannot send {message.type!r}")
+            if kind is Hangup:
+                if not contact.customer_on_line and contact.state is not ContactState.RINGING:
+                    raise StateError(f"contact {contact.id!r} is not connected to you yet")
+                self._end(contact, _CUSTOMER_DISCONNECT)
+            elif kind is SendDigits:
+                self._digits(contact, message.digits)  # type: ignore[attr-defined]
+            elif kind is Answer:
+                self._answer(contact)
+            else:
+                raise StateError(f"a caller cannot send {message.type!r}")
         except StateError as exc:
             self._refuse(phone.line, "bad_state", str(exc), contact.id)
 
@@ -267,33 +268,39 @@ class Switchboard(FlowActions, Routing):
 
     # -- agent messages -----------------------------------------------------
     def _from_agent(self, agent: Agent, message: Message) -> None:
+        action = _AGENT_ACTIONS.get(type(message))
         try:
-            match message:
-                case SetStatus(status=status):
-                    self._set_status(agent, status)
-                case Accept(contact_id=contact_id):
-                    self._accept(agent, self._offered(agent, contact_id))
-                case Reject(contact_id=contact_id):
-                    self._reject(agent, self._offered(agent, contact_id))
-                case Hangup(contact_id=contact_id):
-                    contact = self._own(agent, contact_id)
-                    if contact.state is ContactState.ENDED:
-                        raise StateError(f"contact {contact_id!r} has ended already")
-                    if contact.agent is not agent:
-                        raise StateError(f"contact {contact_id!r} is no longer connected to "
-                                         f"agent {agent.username!r}")
-                    self._end(contact, _AGENT_DISCONNECT)
-                case EndAfterContactWork(contact_id=contact_id):
-                    contact = self._own(agent, contact_id)
-                    if agent.state is not AgentState.AFTER_CONTACT_WORK:
-                        raise StateError(
-                            f"agent {agent.username!r} is not in after-contact work")
-                    self._end_acw(agent, contact)
-                case _:
-                    raise StateError(f"an agent cannot send {message.type!r}")
+            if action is None:
+                raise StateError(f"an agent cannot send {message.type!r}")
+            action(self, agent, message)
         except StateError as exc:
             self._refuse(agent.line, "bad_state", str(exc),
                          getattr(message, "contact_id", None))
+
+    def _on_set_status(self, agent: Agent, message: SetStatus) -> None:
+        self._set_status(agent, message.status)
+
+    def _on_accept(self, agent: Agent, message: Accept) -> None:
+        self._accept(agent, self._offered(agent, message.contact_id))
+
+    def _on_reject(self, agent: Agent, message: Reject) -> None:
+        self._reject(agent, self._offered(agent, message.contact_id))
+
+    def _on_hangup(self, agent: Agent, message: Hangup) -> None:
+        contact_id = message.contact_id
+        contact = self._own(agent, contact_id)
+        if contact.state is ContactState.ENDED:
+            raise StateError(f"contact {contact_id!r} has ended already")
+        if contact.agent is not agent:
+            raise StateError(f"contact {contact_id!r} is no longer connected to "
+                             f"agent {agent.username!r}")
+        self._end(contact, _AGENT_DISCONNECT)
+
+    def _on_end_acw(self, agent: Agent, message: EndAfterContactWork) -> None:
+        contact = self._own(agent, message.contact_id)
+        if agent.state is not AgentState.AFTER_CONTACT_WORK:
+            raise StateError(f"agent {agent.username!r} is not in after-contact work")
+        self._end_acw(agent, contact)
 
     def _offered(self, agent: Agent, contact_id: str) -> Contact:
         contact = agent.offer
@@ -335,14 +342,14 @@ class Switchboard(FlowActions, Routing):
             agent.line.send(AgentStatus(state, contact_id))
 
     def _make_available(self, agent: Agent) -> None:
-        agent.available_since = self._now()
+        agent.available_since = self._loop._now - self._epoch
         self._agent_state(agent, AgentState.AVAILABLE)
         self.pool.add(agent)
         self._route_agent(agent)
 
     # -- joining customer and agent ---------------------------------------------
     def _whisper(self, contact: Contact, flow_name: str | None, participant: Participant) -> None:
-        flow = self.flows.get(flow_name) if flow_name is not None else None
+        flow = None if flow_name is None else self.flows.get(flow_name)
         if flow is None:
             self._whisper_done(contact, participant)
             return
@@ -357,7 +364,8 @@ class Switchboard(FlowActions, Routing):
         self._whisper_done(contact, participant)
 
     def _whisper_done(self, contact: Contact, participant: Participant) -> None:
-        contact.cancel_timer()
+        if contact.timer is not None:
+            contact.cancel_timer()
         contact.run = None
         if contact.state is not ContactState.CONNECTING:
             return
@@ -365,9 +373,10 @@ class Switchboard(FlowActions, Routing):
             if contact.method is InitiationMethod.CALLBACK:
                 self._dial_out(contact)
                 return
-            self._whisper(contact, contact.hooks.get(EventHook.CUSTOMER_WHISPER),
-                          Participant.CUSTOMER)
-            return
+            customer_whisper = contact.hooks.get(EventHook.CUSTOMER_WHISPER)
+            if customer_whisper is not None:
+                self._whisper(contact, customer_whisper, Participant.CUSTOMER)
+                return
         agent = contact.agent
         assert agent is not None
         contact.state = ContactState.CONNECTED
@@ -416,10 +425,13 @@ class Switchboard(FlowActions, Routing):
         """End ``contact`` now for ``reason``; idempotent."""
         if contact.state is ContactState.ENDED:
             return
-        contact.stop_flow()
-        contact.cancel_timer()
-        offered = self._withdraw_offer(contact)
-        self._leave_queue(contact, None)
+        if contact.run is not None:
+            contact.stop_flow()
+        if contact.timer is not None:
+            contact.cancel_timer()
+        offered = None if contact.offered_to is None else self._withdraw_offer(contact)
+        if contact.queue is not None:
+            self._leave_queue(contact, None)
         ringing = contact.state is ContactState.RINGING
         contact.state = ContactState.ENDED
         self._log(contact.id, _E.DISCONNECTED, reason)
@@ -459,3 +471,13 @@ class Switchboard(FlowActions, Routing):
             self._log(contact.id, _E.COMPLETED)
         agent.contact = None
         self._make_available(agent)
+
+
+# What each message from an agent does; anything else is refused.
+_AGENT_ACTIONS: dict[type[Message], Callable[[Switchboard, Agent, Any], None]] = {
+    SetStatus: Switchboard._on_set_status,
+    Accept: Switchboard._on_accept,
+    Reject: Switchboard._on_reject,
+    Hangup: Switchboard._on_hangup,
+    EndAfterContactWork: Switchboard._on_end_acw,
+}
