@@ -191,9 +191,10 @@ class Testbed:
         """Calls to ``number`` run the inbound flow named ``flow``."""
         self.switchboard.add_number(number, flow)
 
-    def connect_phone(self, number: str) -> LineEnd:
-        """A raw caller line for your own endpoint code."""
-        return self.switchboard.connect_phone(number)
+    def connect_phone(self, number: str, transient: bool = False) -> LineEnd:
+        """A raw caller line for your own endpoint code; a ``transient`` phone is hung
+        up for good once it has no contact left (no live call, no callback to come)."""
+        return self.switchboard.connect_phone(number, transient)
 
     def connect_agent(self, username: str,
                       queues: Iterable[str] | Mapping[str, int | tuple[int, float] | QueueRouting],
@@ -201,8 +202,10 @@ class Testbed:
         """A raw agent line for your own endpoint code (e.g. an agent desktop)."""
         return self.switchboard.connect_agent(username, RoutingProfile(queues), acw_timeout_s)
 
-    def add_caller(self, caller: CallerEndpoint) -> CallerEndpoint:
-        caller.attach(self.connect_phone(caller.number), self.clock)
+    def add_caller(self, caller: CallerEndpoint, transient: bool = False) -> CallerEndpoint:
+        """Connect ``caller``; with ``transient`` its line is hung up once it has no
+        contact left, as in load runs (callers who are done leave)."""
+        caller.attach(self.connect_phone(caller.number, transient), self.clock)
         return caller
 
     def add_agent(self, agent: AgentEndpoint) -> AgentEndpoint:

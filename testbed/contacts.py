@@ -36,12 +36,14 @@ class ContactState(IntEnum):
 class Phone:
     """A caller's line, known to the switchboard by its number."""
 
-    __slots__ = ("contacts", "line", "number")
+    __slots__ = ("contacts", "line", "number", "transient")
 
-    def __init__(self, number: str, line: LineEnd) -> None:
+    def __init__(self, number: str, line: LineEnd, transient: bool = False) -> None:
         self.number = number
         self.line = line
         self.contacts: dict[str, Contact] = {}
+        #: Hung up for good once no contact is left (see Switchboard.connect_phone).
+        self.transient = transient
 
 
 class Contact:

@@ -118,11 +118,16 @@ class LineEnd:
 
     def close(self) -> None:
         """Close both ends; pending ``receive`` calls raise StateError."""
-        for end in (self, self._peer):
+        peer = self._peer
+        for end in (self, peer):
             if end is not None and not end.closed:
                 end.closed = True
                 if end._waiter is not None and not end._waiter.done():
                     end._waiter.set_result(None)
+                # Let go of the handlers: an endpoint and its line then free
+                # each other without waiting for the cycle collector.
+                end._handler = None
+                end._peer = None
 
 
 def _poster(loop: asyncio.AbstractEventLoop) -> Callable[[tuple[Handler, Message]], object]:

@@ -32,7 +32,6 @@ from testbed.flows import (
     SetWorkingQueue,
     TransferToQueue,
 )
-from testbed.messages import Disconnected, Message
 from testbed.records import ContactRecord, Entry
 from testbed.report import Report, build_report
 from testbed.scenario import Scenario
@@ -206,19 +205,9 @@ class LoadRun:
         tb.add_caller(MockCaller(
             f"+1{self.arrived:010d}", dial=SERVICE_NUMBER, talk_s=talk, patience_s=patience,
             callback_after_s=callback_after, answer_after_s=answer_after,
-            keep_transcript=False, on_message=self._caller_heard))
+            keep_transcript=False), transient=True)
         self.arrived += 1
         self._schedule_next()
-
-    def _caller_heard(self, caller: MockCaller, message: Message) -> None:
-        # A caller with no contact left (none live, no callback to come) hangs up
-        # their line for good, so a long run holds only the callers still in play.
-        if type(message) is Disconnected and message.reason != "NO_ANSWER":
-            assert self._tb is not None
-            switchboard = self._tb.switchboard
-            phone = switchboard.phones.get(caller.number)
-            if phone is not None and not phone.contacts:
-                switchboard.disconnect_phone(caller.number)
 
     def _check(self, done: object) -> None:
         tb = self._tb

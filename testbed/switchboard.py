@@ -117,12 +117,17 @@ class Switchboard(FlowActions, Routing):
                               f"known flows: {', '.join(sorted(self.flows)) or 'none'}")
         self.numbers[number] = flow
 
-    def connect_phone(self, number: str) -> LineEnd:
-        """A new caller line for phone ``number``; returns the caller's end."""
+    def connect_phone(self, number: str, transient: bool = False) -> LineEnd:
+        """A new caller line for phone ``number``; returns the caller's end.
+
+        A ``transient`` phone is hung up for good (as ``disconnect_phone``) once
+        it has no contact left, live or waiting to call back: a load run's
+        callers leave, so a long run holds only those still in play.
+        """
         if number in self.phones:
             raise ConfigError(f"phone number {number!r} is connected already")
         endpoint, end = line_pair(self._loop, f"phone {number}")
-        phone = self.phones[number] = Phone(number, end)
+        phone = self.phones[number] = Phone(number, end, transient)
         end.on_receive(partial(self._from_phone, phone))
         return endpoint
 
@@ -435,18 +440,23 @@ class Switchboard(FlowActions, Routing):
         ringing = contact.state is ContactState.RINGING
         contact.state = ContactState.ENDED
         self._log(contact.id, _E.DISCONNECTED, reason)
-        del contact.phone.contacts[contact.id]
+        phone = contact.phone
+        del phone.contacts[contact.id]
+        # Messages are immutable: everyone who hears of the end gets the same one.
+        ended = Disconnected(contact.id, reason)
         if contact.customer_on_line or ringing:
-            contact.phone.line.send(Disconnected(contact.id, reason))
+            phone.line.send(ended)
+        if phone.transient and not phone.contacts and self.phones.get(phone.number) is phone:
+            self.disconnect_phone(phone.number)
         agent = contact.agent
         if agent is not None:
-            agent.line.send(Disconnected(contact.id, reason))
+            agent.line.send(ended)
             self._start_acw(agent, contact)
         else:
             self._log(contact.id, _E.COMPLETED)
         if offered is not None:
             # The offer is gone; the agent is still available, in the same place.
-            offered.line.send(Disconnected(contact.id, reason))
+            offered.line.send(ended)
             self._agent_state(offered, AgentState.AVAILABLE)
             self._route_agent(offered)
 

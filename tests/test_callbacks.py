@@ -16,7 +16,7 @@ from testbed import (
     TransferToQueue,
 )
 from testbed.demos import SERVICE_NUMBER
-from testbed.messages import Message, Offered, Ringing
+from testbed.messages import Disconnected, Message, Offered, Ringing
 from testbed.metrics import realtime
 
 from .conftest import JANE, JOHN, at
@@ -174,3 +174,25 @@ async def test_callback_keeps_its_callers_place_in_line(testbed: Testbed) -> Non
     assert callback["Queue"]["EnqueueTimestamp"] == at("11:35:40")
     assert callback["Queue"]["DequeueTimestamp"] == at("11:38:20")
     assert jane["Queue"]["DequeueTimestamp"] == at("11:39:20")
+
+
+async def test_transient_caller_stays_for_its_callback_and_leaves_once_it_is_over(
+        testbed: Testbed) -> None:
+    _callback_centre(testbed, delay_s=60)
+    testbed.add_agent(MockAgent("alice", ["Callbacks"], available_at=0))
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=120, talk_s=30)
+    testbed.add_caller(john, transient=True)
+    phones = testbed.switchboard.phones
+
+    # The inbound call ended at 11:37:00 with the callback offer; the callback waits.
+    await testbed.run_until("2022-04-08T11:37:30Z")
+    assert JOHN in phones and not john.line.closed
+
+    await testbed.run_until_idle()
+    # The callback rang, was answered and ended: John's phone has gone, and he heard
+    # the end of the call before his line closed.
+    assert JOHN not in phones and john.line.closed
+    assert [m.reason for m in john.messages(Disconnected)] == [
+        "CONTACT_FLOW_DISCONNECT", "CUSTOMER_DISCONNECT"]
+    _inbound, callback = testbed.records
+    assert callback.disconnect_reason == "CUSTOMER_DISCONNECT"
