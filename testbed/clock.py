@@ -600,11 +600,20 @@ class Clock:
     # -- scheduling (testbed seconds) ---------------------------------------
     def call_at(self, t: float, callback: Callable[..., object], *args: Any) -> Timer:
         """Call ``callback(*args)`` at testbed time ``t`` (in the loop's context)."""
-        return self.loop.schedule(self.epoch + t, callback, *args)
+        loop = self.loop
+        when = self.epoch + t
+        timer = Timer(loop, when, callback, args)
+        heapq.heappush(loop._timers, (when, next(loop._seq), timer))
+        return timer
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
                    *args: Any) -> Timer:
-        return self.loop.schedule(self.loop._now + delay_s, callback, *args)
+        """Call ``callback(*args)`` ``delay_s`` testbed seconds from now."""
+        loop = self.loop
+        when = loop._now + delay_s
+        timer = Timer(loop, when, callback, args)
+        heapq.heappush(loop._timers, (when, next(loop._seq), timer))
+        return timer
 
     # -- wall-clock bridge ------------------------------------------------
     @contextmanager

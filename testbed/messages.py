@@ -19,6 +19,7 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 from testbed.errors import ProtocolError
+from testbed.frozen import quick_init
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -63,6 +64,7 @@ class Message:
 
 
 # -- endpoint -> switchboard ----------------------------------------------
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Dial(Message):
     """A caller dials ``to``; the switchboard answers with CallStarted."""
@@ -71,6 +73,7 @@ class Dial(Message):
     to: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SendDigits(Message):
     """A caller presses DTMF digits on a contact."""
@@ -80,6 +83,7 @@ class SendDigits(Message):
     digits: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Answer(Message):
     """A caller answers a ringing contact (a callback dial-out)."""
@@ -88,6 +92,7 @@ class Answer(Message):
     contact_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Hangup(Message):
     """A caller or agent hangs up a contact."""
@@ -96,6 +101,7 @@ class Hangup(Message):
     contact_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SetStatus(Message):
     """An agent sets their status: "Available" or "Offline"."""
@@ -104,6 +110,7 @@ class SetStatus(Message):
     status: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Accept(Message):
     """An agent accepts the contact offered to them."""
@@ -112,6 +119,7 @@ class Accept(Message):
     contact_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Reject(Message):
     """An agent rejects the contact offered to them."""
@@ -120,6 +128,7 @@ class Reject(Message):
     contact_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EndAfterContactWork(Message):
     """An agent ends after-contact work and becomes available again."""
@@ -129,6 +138,7 @@ class EndAfterContactWork(Message):
 
 
 # -- switchboard -> endpoint ------------------------------------------------
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CallStarted(Message):
     """The switchboard took a Dial: ``contact_id`` names the new contact."""
@@ -138,6 +148,7 @@ class CallStarted(Message):
     to: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Prompt(Message):
     """A prompt starts playing to this participant for ``duration_s`` seconds.
@@ -152,6 +163,7 @@ class Prompt(Message):
     collects_input: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Queued(Message):
     """The contact waits in ``queue``."""
@@ -161,6 +173,7 @@ class Queued(Message):
     queue: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Ringing(Message):
     """An outbound call (a callback) rings this caller; reply with Answer."""
@@ -170,6 +183,7 @@ class Ringing(Message):
     caller_id: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Offered(Message):
     """A contact is offered to this agent; reply with Accept or Reject."""
@@ -181,6 +195,7 @@ class Offered(Message):
     timeout_s: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Connected(Message):
     """Customer and agent are joined on the contact."""
@@ -190,6 +205,7 @@ class Connected(Message):
     peer: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Disconnected(Message):
     """The contact ended for this participant, for ``reason``."""
@@ -199,6 +215,7 @@ class Disconnected(Message):
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AgentStatus(Message):
     """The agent's state changed (Available, Offline, Busy, AfterContactWork, Missed)."""
@@ -208,6 +225,7 @@ class AgentStatus(Message):
     contact_id: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Error(Message):
     """A message was refused; ``detail`` says why, ``field`` names the field if any."""
@@ -220,6 +238,7 @@ class Error(Message):
 
 
 # -- remote endpoints: acknowledgements and timers on the testbed clock ----------
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Ack(Message):
     """The endpoint has handled one message (and sent what it answers with).
@@ -232,6 +251,7 @@ class Ack(Message):
     type: ClassVar[str] = "ack"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SetTimer(Message):
     """Ask for an Alarm named ``ref`` at testbed time ``at_s`` (seconds since start)."""
@@ -241,6 +261,7 @@ class SetTimer(Message):
     at_s: float
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CancelTimer(Message):
     """Cancel the alarm named ``ref`` (no error if it already rang)."""
@@ -249,6 +270,7 @@ class CancelTimer(Message):
     ref: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Alarm(Message):
     """The timer named ``ref`` is due now."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pyee import EventEmitter
 
 from testbed.errors import ConfigError
+from testbed.frozen import quick_init
 
 if TYPE_CHECKING:
     from testbed.clock import Clock, TestbedLoop
@@ -122,6 +123,7 @@ def _seconds_between(a: datetime | None, b: datetime | None) -> int | None:
     return None if a is None or b is None else int((b - a).total_seconds())
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class QueueInfo:
     name: str
@@ -130,6 +132,7 @@ class QueueInfo:
     duration_s: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AgentInfo:
     username: str
@@ -144,6 +147,7 @@ class AgentInfo:
                                 self.after_contact_work_end_timestamp)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ContactRecord:
     """A contact record as Amazon Connect writes it (whole-second UTC timestamps)."""

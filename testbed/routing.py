@@ -93,8 +93,8 @@ class Routing:
         agent.offer = contact
         contact.offered_to = agent
         self._log(contact.id, _E.OFFERED, agent.username)
-        contact.timer = self.call_later(self.offer_timeout_s, self._offer_timed_out,
-                                        contact, agent)
+        contact.timer = self.clock.call_later(self.offer_timeout_s, self._offer_timed_out,
+                                              contact, agent)
         agent.line.send(Offered(contact.id, contact.queue_name or "", contact.method,
                                 self.offer_timeout_s))
 

@@ -206,7 +206,7 @@ class Switchboard(FlowActions, Routing):
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
                    *args: Any) -> Any:
-        return self._loop.schedule(self._loop._now + delay_s, callback, *args)
+        return self.clock.call_later(delay_s, callback, *args)
 
     def _refuse(self, line: LineEnd, code: str, detail: str,
                 contact_id: str | None = None) -> None:

@@ -68,3 +68,40 @@ def test_oversized_message_is_refused_before_parsing() -> None:
     wire = json.dumps({"type": "dial", "to": "x" * MAX_MESSAGE_BYTES})
     with pytest.raises(ProtocolError, match="over the limit of 65536"):
         decode(wire)
+
+
+def test_messages_and_records_keep_their_dataclass_manners() -> None:
+    from dataclasses import FrozenInstanceError, dataclass, field
+    from datetime import UTC, datetime
+
+    from testbed.frozen import quick_init
+    from testbed.messages import AgentStatus
+    from testbed.records import ContactRecord, InitiationMethod
+
+    # Defaults, keywords and positions as the dataclass declares them; still frozen.
+    assert AgentStatus("Busy") == AgentStatus(state="Busy", contact_id=None)
+    assert Error("bad", "why", contact_id="c1") == Error("bad", "why", None, "c1")
+    with pytest.raises(TypeError):
+        Dial()  # type: ignore[call-arg]
+    with pytest.raises(FrozenInstanceError):
+        Dial("+1").to = "+2"  # type: ignore[misc]
+    start = datetime(2022, 4, 8, 11, 35, tzinfo=UTC)
+    one = ContactRecord("c1", InitiationMethod.INBOUND, start)
+    two = ContactRecord("c2", InitiationMethod.INBOUND, start)
+    assert one.attributes == {} and one.attributes is not two.attributes  # a factory each
+    assert one.channel == "VOICE" and one.queue is None
+
+    with pytest.raises(TypeError, match="__post_init__"):
+        @quick_init
+        @dataclass(frozen=True, slots=True)
+        class Checked:
+            n: int
+
+            def __post_init__(self) -> None: ...
+
+    @quick_init
+    @dataclass(frozen=True, slots=True)
+    class Bag:
+        items: list[int] = field(default_factory=list)
+
+    assert Bag().items == [] and Bag([1]).items == [1]
