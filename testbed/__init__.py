@@ -37,6 +37,7 @@ from testbed.flows import (
     Wait,
 )
 from testbed.lines import Line, LineEnd, line_pair
+from testbed.record_service import RecordService
 from testbed.records import (
     AgentInfo,
     ContactEvent,
@@ -45,7 +46,6 @@ from testbed.records import (
     EventKind,
     InitiationMethod,
     QueueInfo,
-    RecordService,
     records_to_json,
 )
 

@@ -26,7 +26,8 @@ from testbed.errors import ConfigError, StateError
 from testbed.flows import Flow
 from testbed.lines import LineEnd
 from testbed.queues import Queue
-from testbed.records import ContactEvent, ContactRecord, RecordService, records_to_json
+from testbed.record_service import RecordService
+from testbed.records import ContactEvent, ContactRecord, records_to_json
 from testbed.stores import RecordStore, open_store
 from testbed.switchboard import DEFAULT_OFFER_TIMEOUT_S, DEFAULT_RING_TIMEOUT_S, Switchboard
 

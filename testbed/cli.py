@@ -30,11 +30,11 @@ from testbed.export import FORMATS, contact_events, csv_text, ctr_lines
 from testbed.flows import Flow
 from testbed.load import LoadResult
 from testbed.metrics import QueueInterval, historical, realtime
+from testbed.record_service import RecordService
 from testbed.records import (
     ContactEvent,
     ContactRecord,
     EventKind,
-    RecordService,
     format_timestamp,
 )
 from testbed.report import QueueReport

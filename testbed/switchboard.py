@@ -50,7 +50,8 @@ from testbed.messages import (
     SetStatus,
 )
 from testbed.queues import Queue
-from testbed.records import DisconnectReason, EventKind, InitiationMethod, RecordService
+from testbed.record_service import RecordService
+from testbed.records import DisconnectReason, EventKind, InitiationMethod
 from testbed.routing import Routing
 
 __all__ = ["Switchboard"]

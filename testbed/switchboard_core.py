@@ -14,7 +14,8 @@ from testbed.clock import Cancellable, Clock
 from testbed.contacts import Contact, Phone
 from testbed.flows import Flow, FlowHost, FlowRun, Participant
 from testbed.queues import Queue
-from testbed.records import DisconnectReason, EventKind, InitiationMethod, RecordService
+from testbed.record_service import RecordService
+from testbed.records import DisconnectReason, EventKind, InitiationMethod
 
 __all__ = ["SwitchboardCore"]
 
