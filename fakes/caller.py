@@ -150,25 +150,17 @@ class MockCaller(Transcript):
         if self._collecting:
             self._collecting.discard(message.contact_id)
 
-    def _on_call_started(self, message: CallStarted) -> None:
-        self._started(message.contact_id)
-
-    def _on_connected(self, message: Connected) -> None:
-        self._connected(message.contact_id)
-
     def _on_ringing(self, message: Ringing) -> None:
         cid = message.contact_id
         self.contact_ids.append(cid)
         if self.answer_after_s is not None:
             self._later(cid, self.answer_after_s, self.answer, cid)
 
-    def _on_disconnected(self, message: Disconnected) -> None:
-        self._ended(message.contact_id)
-
     def _on_error(self, message: Error) -> None:
         self.errors.append(message)
 
-    def _started(self, cid: str) -> None:
+    def _on_call_started(self, message: CallStarted) -> None:
+        cid = message.contact_id
         self.contact_ids.append(cid)
         for after_s, digits in self.press:
             self._later(cid, after_s, self.send_digits, cid, digits)
@@ -187,13 +179,14 @@ class MockCaller(Transcript):
         self._collecting.discard(cid)
         self.send_digits(cid, self.callback_digit)
 
-    def _connected(self, cid: str) -> None:
+    def _on_connected(self, message: Connected) -> None:
+        cid = message.contact_id
         self._forget(cid)  # patience and pending presses end with the queue
         if self.talk_s is not None:
             self._later(cid, self.talk_s, self.hang_up, cid)
 
-    def _ended(self, cid: str) -> None:
-        self._forget(cid)
+    def _on_disconnected(self, message: Disconnected) -> None:
+        self._forget(message.contact_id)
 
     def _forget(self, cid: str) -> None:
         """Drop what the caller meant to do on ``cid``: its timers, a wanted callback."""

@@ -283,6 +283,9 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     def next_deadline(self) -> float | None:
         """Deadline of the earliest live timer, or None."""
+        timers = self._timers
+        if timers and not timers[0][2]._cancelled and self._cancelled_timers * 2 <= len(timers):
+            return timers[0][0]  # the head is live and the heap needs no purge
         self._drop_cancelled_head()
         return self._timers[0][0] if self._timers else None
 
@@ -437,10 +440,13 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             self._advance_paused(deadline)
             return
         if self._speed == VIRTUAL:
-            if self._io_active() and self._poll(self.idle_threshold_s):
-                return
+            if (self._executor_jobs or len(self._fd_table or self._fd_map) > 1) \
+                    and self._poll(self.idle_threshold_s):
+                return  # (sockets in play: they had their quiet threshold to speak)
             if deadline is not None:
-                self._jump(deadline)
+                self._now = deadline  # later than now: checked above
+                if self.on_jump is not None:
+                    self.on_jump(deadline)
                 return
         elif deadline is not None:
             target_real = self._anchor_real + (deadline - self._anchor_now) / self._speed

@@ -47,6 +47,11 @@ _DISCONNECTED = EventKind.DISCONNECTED
 _ACW_STARTED = EventKind.ACW_STARTED
 _ACW_ENDED = EventKind.ACW_ENDED
 _CALLBACK = InitiationMethod.CALLBACK
+# The kinds that change a record field (OFFERED, COMPLETED, agent events and
+# the like do not).
+_FOLDED = frozenset((_INITIATED, _CONNECTED_TO_SYSTEM, _SCHEDULED, _ENQUEUED, _DEQUEUED,
+                     _CONNECTED_TO_AGENT, _NEXT_CONTACT, _ATTRIBUTES, _DISCONNECTED,
+                     _ACW_STARTED, _ACW_ENDED))
 
 
 class _Stamps(dict[int, datetime]):
@@ -66,9 +71,9 @@ def fold_records(start: datetime, entries: Iterable[Entry]) -> list[ContactRecor
     by_contact: dict[str, list[Entry]] = {}
     find = by_contact.get
     for entry in entries:
+        if entry[2] not in _FOLDED:
+            continue  # an agent event, or one that changes no record field
         contact_id = entry[1]
-        if not contact_id:
-            continue  # an agent event
         events = find(contact_id)
         if events is None:
             by_contact[contact_id] = [entry]

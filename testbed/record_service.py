@@ -8,6 +8,7 @@ instant, and folds records on read (``testbed.fold``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from testbed.stores import RecordStore
 
 __all__ = ["RecordService"]
+
+_COMPLETED = EventKind.COMPLETED
+_INITIATED = EventKind.INITIATED
 
 
 class RecordService(EventEmitter):
@@ -49,6 +53,9 @@ class RecordService(EventEmitter):
         self.store = store
         self.keep_finished = keep_finished
         self._entries: list[Entry] = []
+        # Where each new event goes: the whole log, or the live contacts' events.
+        self._keep: Callable[[Entry], None] = (
+            self._entries.append if keep_finished else self._track_live)
         self.acknowledged = 0
         #: Contacts initiated and completed so far (completed: disconnected, wrap-up over).
         self.initiated = 0
@@ -71,7 +78,7 @@ class RecordService(EventEmitter):
         if start is None:
             raise ConfigError(f"{store.url} holds no testbed run")
         service = cls(start)  # in memory only: reading writes nothing back
-        service._entries = list(store.load())
+        service._entries.extend(store.load())
         service.acknowledged = len(service._entries)
         service.initiated = sum(1 for e in service._entries if e[2] is EventKind.INITIATED)
         service.completed = sum(1 for e in service._entries if e[2] is EventKind.COMPLETED)
@@ -87,14 +94,11 @@ class RecordService(EventEmitter):
         if loop is None:
             raise ConfigError("this record service has no clock: it only reads records")
         entry = (loop._now - self._epoch, contact_id, kind, data)
-        if kind is EventKind.COMPLETED:
+        self._keep(entry)
+        if kind is _COMPLETED:
             self.completed += 1
-        elif kind is EventKind.INITIATED:
+        elif kind is _INITIATED:
             self.initiated += 1
-        if self.keep_finished:
-            self._entries.append(entry)
-        else:
-            self._track_live(entry)
         if self._durable:
             self._pending.append(entry)
         if self._live:
