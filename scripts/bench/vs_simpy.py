@@ -8,6 +8,7 @@ lines, the switchboard, the inbound flow, routing and the record service.
 
     python scripts/bench/vs_simpy.py --callers 100000
     python scripts/bench/vs_simpy.py --callers 20000 --profile   # cProfile the testbed run
+    python scripts/bench/vs_simpy.py --floor    # also the plumbing alone: the ceiling
 
 Prints callers per second for both and the ratio testbed / SimPy.  Each side
 runs ``--repeat`` times, interleaved, and its fastest run counts (a shared
@@ -32,8 +33,10 @@ except ImportError:  # pragma: no cover
 
 import testbed
 from fakes import MockAgent, MockCaller
-from testbed import Flow, SetWorkingQueue, Testbed, TransferToQueue
+from testbed import EventKind, Flow, RecordService, SetWorkingQueue, Testbed, TransferToQueue
+from testbed.lines import line_pair
 from testbed.load import fewer_collections
+from testbed.messages import Disconnected, Hangup
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,51 @@ def run_testbed(model: Model, draws: list[tuple[float, float, float]],
     return testbed.run(_testbed_run(model, draws, records, fsync), speed=testbed.VIRTUAL)
 
 
+# What one served caller costs the full path in plumbing alone (see --floor).
+MESSAGES_PER_CALLER = 14   # Dial, CallStarted, Queued, Offered, Accept, AgentStatus x3, ...
+EVENTS_PER_CALLER = 13     # INITIATED ... COMPLETED, with three AGENT_STATE events
+
+
+async def _plumbing_run(draws: list[tuple[float, float, float]]) -> None:
+    """The full path's plumbing per caller with no logic at all: its arrival timer,
+    14 messages over an in-process line to a handler that does nothing, 13 logged
+    events, and its patience, offer and talk timers (two of them cancelled)."""
+    clock = testbed.Clock.current()
+    service = RecordService(clock.start, None, True, clock)
+    caller_end, switchboard_end = line_pair(clock.loop, "plumbing")
+    caller_end.on_receive(_ignore)
+    switchboard_end.on_receive(_ignore)
+    upcoming = iter(draws)
+
+    def caller(talk_s: float, patience_s: float) -> None:
+        for _ in range(MESSAGES_PER_CALLER // 2):
+            caller_end.send(Hangup("contact"))
+            switchboard_end.send(Disconnected("contact", "CUSTOMER_DISCONNECT"))
+        for _ in range(EVENTS_PER_CALLER):
+            service.log("contact", EventKind.ENQUEUED, "Q")
+        clock.call_later(patience_s, _ignore, None).cancel()
+        clock.call_later(20.0, _ignore, None).cancel()
+        clock.call_later(talk_s, _ignore, None)
+        schedule_next()
+
+    def schedule_next() -> None:
+        nxt = next(upcoming, None)
+        if nxt is not None:
+            at, talk_s, patience_s = nxt
+            clock.call_at(at, caller, talk_s, patience_s)
+
+    schedule_next()
+    await clock.wait_idle()
+
+
+def _ignore(_message: object) -> None:
+    pass
+
+
+def run_plumbing(draws: list[tuple[float, float, float]]) -> None:
+    testbed.run(_plumbing_run(draws), speed=testbed.VIRTUAL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--callers", type=int, default=20_000)
@@ -129,11 +177,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each, interleaved; the fastest counts (default 3)")
     parser.add_argument("--profile", action="store_true", help="cProfile the testbed run")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the full path's plumbing alone (messages, events, "
+                             "timers; no logic): the most any design of this path can reach")
     args = parser.parse_args()
     model = Model(callers=args.callers, agents=args.agents)
     draws = model.draws()
 
-    simpy_s = tb_s = math.inf
+    simpy_s = tb_s = floor_s = math.inf
     # Both runs get the same garbage-collector setting (the one load runs use).
     with fewer_collections():
         for _ in range(1 if args.profile else max(1, args.repeat)):
@@ -149,13 +200,24 @@ def main() -> None:
                 tb_result = run_testbed(model, draws)
             tb_s = min(tb_s, time.perf_counter() - t0)
 
+            if args.floor:
+                t0 = time.perf_counter()
+                run_plumbing(draws)
+                floor_s = min(floor_s, time.perf_counter() - t0)
+
     print(f"model: M/M/{model.agents}+M, {model.callers} callers, rate {model.arrival_rate}/s, "
           f"talk {model.mean_talk_s} s, patience {model.mean_patience_s} s")
     print(f"{'run':<10}{'served':>10}{'abandoned':>11}{'seconds':>10}{'callers/s':>12}")
     for name, (served, abandoned), secs in (("simpy", simpy_result, simpy_s),
                                              ("testbed", tb_result, tb_s)):
         print(f"{name:<10}{served:>10}{abandoned:>11}{secs:>10.2f}{model.callers / secs:>12,.0f}")
+    if args.floor:
+        print(f"{'plumbing':<10}{'-':>10}{'-':>11}{floor_s:>10.2f}{model.callers / floor_s:>12,.0f}"
+              f"   ({MESSAGES_PER_CALLER} messages, {EVENTS_PER_CALLER} events, 4 timers "
+              f"per caller, no logic)")
     print(f"ratio testbed/simpy: {simpy_s / tb_s:.2f}x")
+    if args.floor:
+        print(f"ratio plumbing/simpy: {simpy_s / floor_s:.2f}x  (the ceiling for this path)")
     if args.profile:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
