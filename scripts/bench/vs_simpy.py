@@ -81,7 +81,7 @@ def run_simpy(model: Model, draws: list[tuple[float, float, float]]) -> tuple[in
             now = at
             env.process(caller(talk_s, patience_s))
 
-    env.process(source())
+    env.process(source())  # type: ignore[no-untyped-call]
     env.run()
     return served, abandoned
 
@@ -115,9 +115,9 @@ async def _testbed_run(model: Model, draws: list[tuple[float, float, float]],
 
         schedule_next()
         await tb.run_until_idle()
-        records = tb.records
-    served = sum(1 for r in records if r.agent is not None)
-    return served, len(records) - served
+        folded = tb.records
+    served = sum(1 for r in folded if r.agent is not None)
+    return served, len(folded) - served
 
 
 def run_testbed(model: Model, draws: list[tuple[float, float, float]],
