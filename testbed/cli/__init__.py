@@ -1,0 +1,51 @@
+"""The ``testbed`` command line: one module per command.
+
+    testbed demo queued-callback [--speed N | --real-time | --virtual] [--start ISO] [--json]
+    testbed serve [--host H] [--port P] [--flows DIR] [--number N=FLOW] [--token T]
+    testbed records export STORE [--format ctr-json|csv|events] [--out FILE]
+    testbed metrics STORE [--interval 15m] [--service-level 20,60] [--at ISO] [--json]
+    testbed flow check FILE...
+    testbed load SCENARIO.toml [--callers N] [--seed S] [--virtual | --speed N] [--out DIR]
+
+Exit status: 0 on success, 1 when a run fails, 2 for usage errors (a bad
+flag value, an unknown demo), with a one-line message naming the bad value.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from testbed.cli.demo import demo
+from testbed.cli.flows import flow_check
+from testbed.cli.load import load
+from testbed.cli.parser import build_parser
+from testbed.cli.records import export, metrics
+from testbed.cli.serve import serve
+from testbed.errors import TestbedError
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return demo(args)
+        if args.command == "records":
+            return export(args)
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "metrics":
+            return metrics(args)
+        if args.command == "flow":
+            return flow_check(args)
+        if args.command == "load":
+            return load(args)
+    except TestbedError as exc:
+        print(f"testbed: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("testbed: interrupted", file=sys.stderr)
+        return 130
+    return 2

@@ -1,0 +1,114 @@
+"""``testbed load``: run a load scenario with a progress bar, then report on it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from testbed.cli.common import cell, usage_error
+from testbed.clock import run
+from testbed.errors import ConfigError
+from testbed.load import LoadResult
+from testbed.metrics import historical
+from testbed.report import QueueReport
+
+__all__ = ["load", "write_outputs"]
+
+
+def load(args: argparse.Namespace) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from testbed.load import LoadRun
+    from testbed.scenario import Scenario
+
+    try:
+        scenario = Scenario.from_toml(args.scenario)
+    except ConfigError as exc:
+        usage_error(str(exc))
+    out = Path(args.out) if args.out else None
+    store = "memory:"
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        store_path = out / "records.sqlite"
+        store_path.unlink(missing_ok=True)
+        store = str(store_path)
+    console = Console(highlight=False)
+    total = args.callers or scenario.callers
+    show = console.is_terminal and not args.json
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[clock]}"), TimeRemainingColumn(),
+                  console=console, disable=not show, transient=True) as progress:
+        task = progress.add_task(scenario.name, total=total, clock="")
+
+        def report_progress(t: float, arrived: int, finished: int) -> None:
+            wall = scenario.start + timedelta(seconds=t)
+            progress.update(task, completed=finished,
+                            clock=f"{wall:%H:%M:%S} testbed, {arrived} arrived")
+
+        run_ = LoadRun(scenario, callers=args.callers, seed=args.seed, speed=args.speed,
+                       records=store, progress=report_progress)
+        result = run(run_.run(), speed=args.speed)
+    report = result.report
+    if out is not None:
+        write_outputs(out, scenario.name, result)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return 0
+    table = Table(title=f"{scenario.name}: {report.callers} callers, "
+                        f"{timedelta(seconds=round(report.duration_s))} of testbed time")
+    table.add_column("", style="bold", no_wrap=True)
+    for q in report.queues:
+        table.add_column(q.queue, overflow="fold")
+
+    lines: list[tuple[str, Callable[[QueueReport], float | None]]] = [
+        ("offered", lambda q: q.offered), ("handled", lambda q: q.handled),
+        ("abandoned", lambda q: q.abandoned), ("called back", lambda q: q.called_back),
+        ("wait p50 (s)", lambda q: q.wait_p50_s), ("wait p90 (s)", lambda q: q.wait_p90_s),
+        ("wait p99 (s)", lambda q: q.wait_p99_s), ("wait max (s)", lambda q: q.wait_max_s),
+        ("service level 20 s (%)", lambda q: q.service_level.get(20)),
+        ("service level 60 s (%)", lambda q: q.service_level.get(60)),
+        ("abandonment rate (%)", lambda q: q.abandonment_rate),
+    ]
+    for name, value in lines:
+        table.add_row(name, *[cell(value(q)) for q in report.queues])
+    console.print(table)
+    occupancy = report.agent_occupancy
+    console.print(f"agent occupancy: {'-' if occupancy is None else f'{occupancy:.1%}'}")
+    if result.incomplete:
+        console.print(f"[yellow]warning[/yellow] {result.incomplete} contacts had not finished")
+    if out is not None:
+        console.print(f"written to {out}/: records.sqlite, report.json, metrics.json, "
+                      f"metrics.csv, queue_and_agents.png, wait_histogram.png, "
+                      f"service_level.png")
+    return 0
+
+
+def write_outputs(out: Path, title: str, result: LoadResult) -> None:
+    import csv as csv_module
+
+    from testbed.plots import write_plots
+    from testbed.report import waits_by_queue
+
+    intervals = historical(result.records)
+    (out / "report.json").write_text(json.dumps(result.report.to_json(), indent=2) + "\n")
+    rows = [r.to_json() for r in intervals]
+    (out / "metrics.json").write_text(json.dumps(rows, indent=2) + "\n")
+    with (out / "metrics.csv").open("w", newline="", encoding="utf-8") as f:
+        if rows:
+            writer = csv_module.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    write_plots(out, result.entries, waits_by_queue(result.entries), intervals, title,
+                result.start)

@@ -1,0 +1,255 @@
+"""The ``testbed`` argument parser: commands, flags, and the checks on their values.
+
+A bad value is a usage error: one line naming the flag and the value, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from testbed import __version__
+from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant
+from testbed.demos import CENTRES, DEMOS, Demo
+from testbed.errors import ConfigError
+from testbed.export import FORMATS
+
+__all__ = ["DEFAULT_SPEED", "build_parser"]
+
+DEFAULT_SPEED = 60.0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of testbed seconds per real second, got {text!r}"
+        ) from None
+    try:
+        return check_speed(value, "--speed")
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}") from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return port
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _duration(text: str) -> timedelta:
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        seconds = -1
+    if not 0 < seconds < 1e9:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive duration such as 15m, 1h, 30s or 900, got {text!r}")
+    return timedelta(seconds=seconds)
+
+
+def _seconds_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not 1 <= v <= 604_800 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"must be whole seconds from 1 to 604800, comma-separated, got {text!r}")
+    return values
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"must be an ISO-8601 instant such as {DEFAULT_START}, got {text!r}") from None
+
+
+def _demo(name: str) -> Demo:
+    demo = DEMOS.get(name)
+    if demo is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown demo {name!r}; demos: {', '.join(sorted(DEMOS))}")
+    return demo
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="testbed",
+        description="A simulated cloud contact centre: mock callers and agents, a switchboard "
+                    "running queue and whisper flows, and contact records in real, "
+                    "accelerated or virtual time.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=_Parser)
+    demo_list = "\n".join(f"  {d.name:<18} {d.summary}" for d in DEMOS.values())
+    demo = commands.add_parser(
+        "demo",
+        help="play a built-in scenario with a live timeline, then show its contact records",
+        description="Play a built-in scenario. Each contact event is printed as it happens,\n"
+                    "with its testbed time; the run ends with the contact records as a table.",
+        epilog=f"demos:\n{demo_list}\n\nexamples:\n"
+               f"  testbed demo queued-callback              # about 10 s (speed 60)\n"
+               f"  testbed demo queued-callback --virtual --json\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("demo", type=_demo, metavar="NAME",
+                      help=f"the scenario to play: {', '.join(sorted(DEMOS))}")
+    pace = demo.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=_speed, default=DEFAULT_SPEED, metavar="N",
+                      help="testbed seconds per real second (default: %(default)g, so a "
+                           "10-minute scenario plays in about 10 s)")
+    pace.add_argument("--real-time", dest="speed", action="store_const", const=REAL_TIME,
+                      help="play in real time (the same as --speed 1)")
+    pace.add_argument("--virtual", dest="speed", action="store_const", const=VIRTUAL,
+                      help="play as fast as possible; the records are the same")
+    demo.add_argument("--start", type=_instant, default=parse_instant(DEFAULT_START),
+                      metavar="ISO-8601",
+                      help=f"UTC instant of the scenario's first call (default: {DEFAULT_START})")
+    demo.add_argument("--seed", type=int, default=0,
+                      help="seed for contact ids (default: %(default)s)")
+    demo.add_argument("--records", metavar="STORE", default="memory:",
+                      help="also keep the run's events in a store: PATH.jsonl or PATH.sqlite "
+                           "(then try: testbed records export STORE, testbed metrics STORE)")
+    demo.add_argument("--json", action="store_true",
+                      help="print only the final contact records, as a JSON array of "
+                           "Connect-CTR-shaped objects")
+    serve = commands.add_parser(
+        "serve", help="serve a contact centre to remote endpoints over WebSocket and HTTP",
+        description="Serve a contact centre: callers and agents connect over WebSocket "
+                    "(/v1/endpoints/caller, /v1/endpoints/agent); records, metrics, events and "
+                    "the clock are at /v1/contacts, /v1/metrics/realtime, /v1/events, /v1/clock. "
+                    "See docs/protocol.md.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=_port, default=8080,
+                       help="port (default: %(default)s; 0 picks a free one)")
+    serve_pace = serve.add_mutually_exclusive_group()
+    serve_pace.add_argument("--speed", type=_speed, default=REAL_TIME, metavar="N",
+                            help="testbed seconds per real second (default: real time)")
+    serve_pace.add_argument("--real-time", dest="speed", action="store_const", const=REAL_TIME,
+                            help="run in real time (the default)")
+    serve_pace.add_argument("--virtual", dest="speed", action="store_const", const=VIRTUAL,
+                            help="jump time whenever every endpoint is quiet")
+    serve.add_argument("--start", type=_instant, default=parse_instant(DEFAULT_START),
+                       metavar="ISO-8601", help=f"UTC instant of testbed time 0 "
+                                                f"(default: {DEFAULT_START})")
+    serve.add_argument("--paused", action="store_true",
+                       help="start with the clock paused (resume with POST /v1/clock)")
+    serve.add_argument("--centre", choices=[*sorted(CENTRES), "none"], default="queued-callback",
+                       help="the built-in contact centre to start from (default: %(default)s; "
+                            "none: only what --flows and --number add)")
+    serve.add_argument("--flows", metavar="DIR",
+                       help="load every *.json in DIR as an Amazon Connect flow (named by "
+                            "its file name); queues the flows name are created")
+    serve.add_argument("--number", action="append", default=[], metavar="NUMBER=FLOW",
+                       help="calls to NUMBER run FLOW (repeatable)")
+    serve.add_argument("--records", metavar="STORE", default="memory:",
+                       help="record store: PATH.jsonl, PATH.sqlite (default: in memory)")
+    serve.add_argument("--token", default=os.environ.get("TESTBED_TOKEN"),
+                       help="require 'Authorization: Bearer TOKEN' on every request "
+                            "(default: $TESTBED_TOKEN, if set)")
+
+    records = commands.add_parser(
+        "records", help="work with a stored run's contact records",
+        description="Work with the contact records of a run stored with --records / "
+                    "Testbed(records=...).")
+    records_commands = records.add_subparsers(dest="records_command", metavar="ACTION",
+                                              required=True, parser_class=_Parser)
+    export = records_commands.add_parser(
+        "export", help="export records or contact events",
+        description="Export a stored run: ctr-json (one Connect-CTR-shaped object per line), "
+                    "csv (flattened columns), or events (the contact-event stream: INITIATED, "
+                    "QUEUED, CONNECTED_TO_AGENT, DISCONNECTED, COMPLETED).")
+    export.add_argument("store", metavar="STORE",
+                        help="the run's store: PATH.jsonl, PATH.sqlite, jsonl:PATH or sqlite:PATH")
+    export.add_argument("--format", choices=FORMATS, default="ctr-json",
+                        help="what to write (default: %(default)s)")
+    export.add_argument("--out", metavar="FILE",
+                        help="write to FILE instead of standard output")
+    flow = commands.add_parser(
+        "flow", help="work with Amazon Connect flow-language files",
+        description="Work with flows exported from Amazon Connect (flow language 2019-10-30).")
+    flow_commands = flow.add_subparsers(dest="flow_command", metavar="ACTION", required=True,
+                                        parser_class=_Parser)
+    check = flow_commands.add_parser(
+        "check", help="validate flow files and summarise them",
+        description="Load each flow file as the testbed would and print a summary: blocks by "
+                    "type, queues and flows referenced, unreachable blocks. Flow references "
+                    "that name none of the given files are warnings. Exit status 1 if any file "
+                    "cannot be loaded.")
+    check.add_argument("files", nargs="+", metavar="FILE", help="flow JSON files")
+
+    load = commands.add_parser(
+        "load", help="run a load scenario and report on it",
+        description="Run a load scenario (a TOML file: arrivals, caller behaviour, agents, "
+                    "queues and flows) and print a report per queue: contacts offered, handled, "
+                    "abandoned and called back, wait-time percentiles, service level at 20 s and "
+                    "60 s, abandonment rate, agent occupancy.",
+        epilog="examples:\n  testbed load scripts/scenarios/morning-peak.toml\n"
+               "  testbed load scripts/scenarios/mmc.toml --callers 5000 --out out/mmc\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    load.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
+    load.add_argument("--callers", type=_count, metavar="N",
+                      help="number of callers (default: the scenario's)")
+    load.add_argument("--seed", type=int, help="seed (default: the scenario's)")
+    load_pace = load.add_mutually_exclusive_group()
+    load_pace.add_argument("--virtual", dest="speed", action="store_const", const=VIRTUAL,
+                           default=VIRTUAL, help="as fast as possible (the default)")
+    load_pace.add_argument("--speed", type=_speed, metavar="N",
+                           help="testbed seconds per real second")
+    load.add_argument("--out", metavar="DIR",
+                      help="write the records (records.sqlite), the report and metrics (JSON, "
+                           "CSV) and PNG plots into DIR")
+    load.add_argument("--json", action="store_true", help="print the report as JSON only")
+
+    metrics = commands.add_parser(
+        "metrics", help="historical and real-time metrics of a stored run",
+        description="Connect-style metrics of a stored run, computed from its records: per queue "
+                    "and interval CONTACTS_QUEUED, CONTACTS_HANDLED, CONTACTS_ABANDONED, "
+                    "CALLBACK_CONTACTS_HANDLED, AVG_QUEUE_ANSWER_TIME, AVG_HANDLE_TIME, "
+                    "AVG_AFTER_CONTACT_WORK_TIME, MAX_QUEUED_TIME, SERVICE_LEVEL X, "
+                    "ABANDONMENT_RATE; with --at, the real-time metrics at that instant.")
+    metrics.add_argument("store", metavar="STORE",
+                         help="the run's store (PATH.jsonl, PATH.sqlite), or a ctr-json export")
+    metrics.add_argument("--interval", type=_duration, default=timedelta(minutes=15),
+                         metavar="DURATION",
+                         help="interval length: 15m (default), 1h, 30s, 900 (seconds)")
+    metrics.add_argument("--service-level", type=_seconds_list, default=(20, 60),
+                         metavar="X[,X...]",
+                         help="service-level thresholds in seconds (default: 20,60)")
+    metrics.add_argument("--at", type=_instant, metavar="ISO-8601",
+                         help="show the real-time metrics at this instant instead")
+    metrics.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    return parser

@@ -1,0 +1,86 @@
+"""``testbed serve``: a contact centre for endpoints in other processes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from testbed.centre import Testbed
+from testbed.cli.common import usage_error
+from testbed.clock import run
+from testbed.demos import CENTRES
+from testbed.errors import ConfigError, FlowError
+from testbed.flows import Flow
+from testbed.stores import open_store
+
+__all__ = ["serve"]
+
+
+def serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from testbed.server import create_app
+
+    try:
+        open_store(args.records)  # a bad store name is a usage error, before anything starts
+        flows = flows_in(args.flows) if args.flows else []
+        numbers = [number_route(text) for text in args.number]
+    except (ConfigError, FlowError) as exc:
+        usage_error(str(exc))
+
+    async def serving() -> None:
+        async with Testbed(start=args.start, speed=args.speed, records=args.records,
+                           paused=args.paused) as tb:
+            if args.centre != "none":
+                CENTRES[args.centre](tb)
+            add_flows(tb, flows)
+            for number, flow in numbers:
+                tb.add_number(number, flow)
+            runner = web.AppRunner(create_app(tb, args.token))
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, args.host, args.port)
+                await site.start()
+                host, port = runner.addresses[0][:2]
+                what = "" if args.centre == "none" else f" the {args.centre} centre"
+                print(f"testbed serving{what} on http://{host}:{port} (Ctrl-C to stop)",
+                      flush=True)
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
+
+    try:
+        run(serving(), speed=args.speed)
+    except OSError as exc:
+        print(f"testbed: error: cannot serve on {args.host}:{args.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def flows_in(directory: str) -> list[Flow]:
+    from testbed.flows.connect import load_flow_files
+
+    paths = sorted(Path(directory).glob("*.json"))
+    if not paths:
+        raise ConfigError(f"--flows: no *.json flow files in {directory!r}")
+    return load_flow_files(paths)
+
+
+def add_flows(tb: Testbed, flows: list[Flow]) -> None:
+    from testbed.flows.connect import flow_references
+
+    tb.add_flow(*flows)
+    for flow in flows:
+        for queue in sorted(flow_references(flow)[0]):
+            if queue not in tb.switchboard.queues:
+                tb.add_queue(queue)
+
+
+def number_route(text: str) -> tuple[str, str]:
+    number, sep, flow = text.partition("=")
+    if not sep or not number or not flow:
+        raise ConfigError(f"--number takes NUMBER=FLOW, got {text!r}")
+    return number, flow
