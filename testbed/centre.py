@@ -26,7 +26,7 @@ from testbed.errors import ConfigError, StateError
 from testbed.flows import Flow
 from testbed.lines import LineEnd
 from testbed.queues import Queue
-from testbed.record_service import RecordService
+from testbed.record_service import RecordService, check_batch
 from testbed.records import ContactEvent, ContactRecord, records_to_json
 from testbed.stores import RecordStore, open_store
 from testbed.switchboard import DEFAULT_OFFER_TIMEOUT_S, DEFAULT_RING_TIMEOUT_S, Switchboard
@@ -79,6 +79,8 @@ class Testbed:
     (default Break, Lunch, Training).
     ``keep_finished_records=False`` drops finished contacts from memory once
     they are written (records are then read back from the store).
+    ``records_batch=N`` writes the store once N events or more wait, rather
+    than at the end of every instant (fewer, larger writes for long runs).
     """
 
     __test__ = False  # not a pytest test class
@@ -96,6 +98,7 @@ class Testbed:
         custom_statuses: Iterable[str] = DEFAULT_CUSTOM_STATUSES,
         records: str | RecordStore = "memory:",
         keep_finished_records: bool = True,
+        records_batch: int = 1,
         fsync: bool = False,
     ) -> None:
         self._start = start
@@ -109,6 +112,7 @@ class Testbed:
         self._store = records if not isinstance(records, str) else None
         self._store_url = records if isinstance(records, str) else None
         self._keep_finished = keep_finished_records
+        self._records_batch = check_batch(records_batch, "records_batch")
         self._fsync = fsync
         self._exit = ExitStack()
         self._clock: Clock | None = None
@@ -129,10 +133,11 @@ class Testbed:
             clock.resume()
         store = self._store if self._store is not None else \
             open_store(self._store_url or "memory:", self._fsync)
-        service = RecordService(clock.start, store, self._keep_finished, clock)
+        service = RecordService(clock.start, store, self._keep_finished, clock,
+                                self._records_batch)
         self._exit.callback(service.close)
-        loop.end_of_instant.append(service.flush)
-        self._exit.callback(loop.end_of_instant.remove, service.flush)
+        loop.end_of_instant.append(service.end_of_instant)
+        self._exit.callback(loop.end_of_instant.remove, service.end_of_instant)
         self._clock = clock
         self.record_service = service
         self._switchboard = Switchboard(clock, self.record_service, self._seed,

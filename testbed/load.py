@@ -44,6 +44,11 @@ _CHECK_EVERY_S = 30.0
 # (say, callers with no patience waiting for agents whose shifts have ended).
 GIVE_UP_AFTER_S = 86_400.0
 
+# A load run writes its store in batches of this many events or more, not at
+# the end of every instant: one SQLite transaction per instant cost more than
+# the simulation itself.
+WRITE_BATCH = 10_000
+
 Progress = Callable[[float, int, int], None]  # (testbed seconds, arrived, finished)
 
 
@@ -108,7 +113,8 @@ class LoadRun:
     async def _run(self) -> LoadResult:
         s = self.scenario
         async with Testbed(start=s.start, speed=self.speed, seed=self.seed,
-                           records=self.store, keep_finished_records=not self.stream) as tb:
+                           records=self.store, keep_finished_records=not self.stream,
+                           records_batch=WRITE_BATCH) as tb:
             self._tb = tb
             self._centre(tb)
             self._agents(tb)

@@ -22,10 +22,17 @@ if TYPE_CHECKING:
     from testbed.clock import Clock, TestbedLoop
     from testbed.stores import RecordStore
 
-__all__ = ["RecordService"]
+__all__ = ["RecordService", "check_batch"]
 
 _COMPLETED = EventKind.COMPLETED
 _INITIATED = EventKind.INITIATED
+
+
+def check_batch(batch_events: object, where: str = "batch_events") -> int:
+    """``batch_events`` as an int, or ConfigError naming the bad value."""
+    if isinstance(batch_events, bool) or not isinstance(batch_events, int) or batch_events < 1:
+        raise ConfigError(f"{where} must be a whole number >= 1, got {batch_events!r}")
+    return batch_events
 
 
 class RecordService(EventEmitter):
@@ -37,16 +44,21 @@ class RecordService(EventEmitter):
     ContactEvent synchronously, inside the change that caused it.
 
     With a durable ``store`` (see ``testbed.stores``), events are written in
-    a batch at the end of every instant (``flush``); ``acknowledged`` counts
-    the events written so far, and ``service.on("flushed", handler)`` hears
-    each batch.  With ``keep_finished=False`` the events of a finished
-    contact are dropped from memory once written, so memory stays bounded
-    in long runs; reads then come from the store.
+    a batch at the end of every instant (``end_of_instant``); with
+    ``batch_events=N``, only once N events or more are waiting (a long load
+    run then makes a few large writes instead of one per instant; ``flush``
+    and ``close`` write whatever waits).  ``acknowledged`` counts the events
+    written so far, and ``service.on("flushed", handler)`` hears each batch.
+    With ``keep_finished=False`` the events of a finished contact are dropped
+    from memory once written, so memory stays bounded in long runs; reads
+    then come from the store.
     """
 
     def __init__(self, start: datetime, store: RecordStore | None = None,
-                 keep_finished: bool = True, clock: Clock | None = None) -> None:
+                 keep_finished: bool = True, clock: Clock | None = None,
+                 batch_events: int = 1) -> None:
         super().__init__()
+        self.batch_events = check_batch(batch_events)
         self.start = start
         self._loop: TestbedLoop | None = None if clock is None else clock.loop
         self._epoch = 0.0 if clock is None else clock.epoch
@@ -114,6 +126,11 @@ class RecordService(EventEmitter):
         events.append(entry)
         if kind is EventKind.COMPLETED:
             del self._live_events[contact_id]
+
+    def end_of_instant(self) -> None:
+        """The clock's end-of-instant hook: write a batch if ``batch_events`` are waiting."""
+        if len(self._pending) >= self.batch_events:
+            self.flush()
 
     def flush(self) -> None:
         """Write pending events to the store; they are acknowledged when this returns."""

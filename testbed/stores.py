@@ -63,14 +63,20 @@ def encode_data(data: Any) -> Any:
     return list(data) if isinstance(data, tuple) else data
 
 
+_KINDS = {kind.value: kind for kind in EventKind}
+_METHODS = {method.value: method for method in InitiationMethod}
+_REASONS = {reason.value: reason for reason in DisconnectReason}
+
+
 def decode_entry(t: float, contact_id: str, kind: str, data: Any) -> Entry:
-    """An event read back from a store, with the types the fold expects."""
-    event_kind = EventKind(kind)
+    """An event read back from a store, with the types the fold expects (KeyError
+    for a kind, method or reason the testbed does not know)."""
+    event_kind = _KINDS[kind]
     if event_kind is EventKind.INITIATED:
         method, previous, customer = data
-        data = (InitiationMethod(method), previous, customer)
+        data = (_METHODS[method], previous, customer)
     elif event_kind is EventKind.DISCONNECTED:
-        data = DisconnectReason(data)
+        data = _REASONS[data]
     elif event_kind is EventKind.SCHEDULED:
         data = (data[0], data[1])
     elif event_kind is EventKind.AGENT_STATE:
@@ -229,8 +235,13 @@ class SQLiteStore:
         db = self._db if not self._closed else sqlite3.connect(self.path)
         try:
             rows = db.execute("SELECT t, contact_id, kind, data FROM events ORDER BY seq")
+            loads = json.loads
             for t, cid, kind, data in rows:
-                yield decode_entry(t, cid, kind, json.loads(data))
+                try:
+                    entry = decode_entry(t, cid, kind, loads(data))
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise ConfigError(f"{self.path}: corrupt event row ({exc!r})") from None
+                yield entry
         finally:
             if db is not self._db:
                 db.close()

@@ -101,6 +101,42 @@ async def test_streaming_keeps_only_live_contacts_in_memory(tmp_path: Path) -> N
     assert streamed == in_memory.records
 
 
+async def test_batched_writes_wait_for_a_full_batch_and_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    batches: list[int] = []
+    async with Testbed(records=str(path), records_batch=12) as tb:
+        service = tb.record_service
+        assert service is not None
+        service.on("flushed", batches.append)
+        setup_queued_callback(tb)
+        await tb.run_until("2022-04-08T11:37:00Z")
+        assert (len(service.entries()), service.acknowledged) == (10, 0)  # under a batch
+        await tb.run_until("2022-04-08T11:39:00Z")
+        assert service.acknowledged == 15  # 11:39:00 brought it to 12 or more: written
+        await tb.run_until_idle()
+        assert service.acknowledged == 15  # the last 8 wait...
+    assert batches == [15, 23]  # ...until the testbed closes
+    assert RecordService.open(open_store(path)).records() == (await _seed_run("memory:")).records
+
+
+def test_a_bad_batch_size_is_refused_naming_it() -> None:
+    with pytest.raises(ConfigError, match="records_batch must be a whole number >= 1, got 0"):
+        Testbed(records_batch=0)
+
+
+def test_a_corrupt_sqlite_row_is_an_error_naming_the_store(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "run.sqlite"
+    store = SQLiteStore(path)
+    store.begin(datetime(2022, 4, 8, tzinfo=UTC))
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO events (t, contact_id, kind, data) VALUES (1, 'c', 'LOST', 'null')")
+    with pytest.raises(ConfigError, match=r"run\.sqlite: corrupt event row"):
+        RecordService.open(open_store(path))
+
+
 @pytest.mark.parametrize("url", ["ftp://x", "out/run.csv", "jsonl:"])
 def test_unknown_store_url_is_refused_naming_it(url: str) -> None:
     with pytest.raises(ConfigError, match=repr(url).replace(".", r"\.")):
