@@ -194,7 +194,6 @@ class Switchboard(FlowActions, Routing):
     def _now(self) -> float:
         return self._loop._now - self._epoch
 
-
     def _new_contact(self, method: InitiationMethod, phone: Phone,
                      previous: Contact | None = None) -> Contact:
         self._seq += 1
@@ -216,9 +215,8 @@ class Switchboard(FlowActions, Routing):
 
     # -- caller messages ----------------------------------------------------
     def _from_phone(self, phone: Phone, message: Message) -> None:
-        kind = type(message)
-        if kind is Dial:
-            self._dial(phone, message.to)  # type: ignore[attr-defined]
+        if isinstance(message, Dial):
+            self._dial(phone, message.to)
             return
         contact_id = getattr(message, "contact_id", None)
         contact = phone.contacts.get(contact_id) if isinstance(contact_id, str) else None
@@ -232,13 +230,13 @@ class Switchboard(FlowActions, Routing):
                              f"{phone.number!r}", contact_id)
             return
         try:
-            if kind is Hangup:
+            if isinstance(message, Hangup):
                 if not contact.customer_on_line and contact.state is not ContactState.RINGING:
                     raise StateError(f"contact {contact.id!r} is not connected to you yet")
                 self._end(contact, _CUSTOMER_DISCONNECT)
-            elif kind is SendDigits:
-                self._digits(contact, message.digits)  # type: ignore[attr-defined]
-            elif kind is Answer:
+            elif isinstance(message, SendDigits):
+                self._digits(contact, message.digits)
+            elif isinstance(message, Answer):
                 self._answer(contact)
             else:
                 raise StateError(f"a caller cannot send {message.type!r}")
