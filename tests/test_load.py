@@ -23,13 +23,20 @@ async def _run(name: str, **options: object) -> LoadResult:
     return await LoadRun(Scenario.from_toml(SCENARIOS / name), **options).run()  # type: ignore[arg-type]
 
 
+# Independent replications: one seed's 20,000 callers scatter by several per cent
+# around the theory (mean wait up to about 12 %), so each check pools the first
+# four seeds rather than pick one that happens to pass.
+REPLICATIONS = (1, 2, 3, 4)
+
+
 async def test_mmc_matches_erlang_c() -> None:
-    # At 20,000 callers one seed's mean wait scatters about +-5% around the theory
-    # (the average over seeds converges); the scenario fixes its seed.
-    result = await _run("mmc.toml")
     theory = erlang_c(lam=1.0, mu=1 / 4, c=6)
-    waits = waits_by_queue(result.entries)["Support"]
-    assert len(waits) == 20_000
+    waits: list[float] = []
+    for seed in REPLICATIONS:
+        result = await _run("mmc.toml", seed=seed)
+        run_waits = waits_by_queue(result.entries)["Support"]
+        assert len(run_waits) == 20_000
+        waits += run_waits
     p_wait = sum(1 for w in waits if w > 0) / len(waits)
     mean_wait = sum(waits) / len(waits)
     assert p_wait == pytest.approx(theory.p_wait, rel=0.05)
@@ -37,11 +44,14 @@ async def test_mmc_matches_erlang_c() -> None:
 
 
 async def test_mmc_plus_m_abandonment_matches_erlang_a() -> None:
-    result = await _run("mmcm.toml")
     theory = erlang_a(lam=1.0, mu=1 / 45, c=40, theta=1 / 60)
-    [support] = result.report.queues
-    assert support.offered == 20_000
-    assert support.abandoned / support.offered == pytest.approx(theory.p_abandon, rel=0.05)
+    offered = abandoned = 0
+    for seed in REPLICATIONS:
+        [support] = (await _run("mmcm.toml", seed=seed)).report.queues
+        assert support.offered == 20_000
+        offered += support.offered
+        abandoned += support.abandoned
+    assert abandoned / offered == pytest.approx(theory.p_abandon, rel=0.05)
 
 
 async def test_littles_law_holds_on_the_runs_own_numbers() -> None:
