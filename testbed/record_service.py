@@ -2,7 +2,7 @@
 
 The switchboard logs each change at the moment it happens (``log``); the
 service counts contacts initiated and completed, hands each event to live
-subscribers (pyee), writes batches to a durable store at the end of every
+subscribers (pyee), writes batches to a durable store at the end of an
 instant, and folds records on read (``testbed.fold``).
 """
 
@@ -49,9 +49,9 @@ class RecordService(EventEmitter):
     run then makes a few large writes instead of one per instant; ``flush``
     and ``close`` write whatever waits).  ``acknowledged`` counts the events
     written so far, and ``service.on("flushed", handler)`` hears each batch.
-    With ``keep_finished=False`` the events of a finished contact are dropped
-    from memory once written, so memory stays bounded in long runs; reads
-    then come from the store.
+    With ``keep_finished=False`` only live contacts' events stay in memory
+    (besides those waiting for the next write), so memory stays bounded in
+    long runs; reads then come from the store.
     """
 
     def __init__(self, start: datetime, store: RecordStore | None = None,
