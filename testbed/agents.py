@@ -102,7 +102,7 @@ class Agent:
     """An agent as the switchboard sees them."""
 
     __slots__ = ("acw_timeout_s", "acw_timer", "available_since", "contact", "in_pool", "line",
-                 "offer", "pool_stamp", "profile", "state", "username")
+                 "next_status", "offer", "pool_stamp", "profile", "state", "username")
 
     def __init__(self, username: str, line: LineEnd, profile: RoutingProfile,
                  acw_timeout_s: float = 0.0) -> None:
@@ -117,6 +117,8 @@ class Agent:
         self.in_pool = False
         self.pool_stamp = 0
         self.acw_timer: Cancellable | None = None
+        #: Set while busy (Offline or a custom status): applied once the agent is done.
+        self.next_status: str | None = None
 
     def __repr__(self) -> str:
         return f"<Agent {self.username!r} {self.state}>"

@@ -112,6 +112,7 @@ class Routing:
         self._log(contact.id, _E.MISSED, agent.username)
         self.pool.discard(agent)
         self._agent_state(agent, AgentState.MISSED, contact)
+        self._next_status(agent)
         if contact.queue is not None:
             self._route_queue(contact.queue)
 
@@ -122,6 +123,7 @@ class Routing:
         # Like a missed offer, a rejection takes the agent out of routing until
         # they set Available again (otherwise the same contact comes straight back).
         self._agent_state(agent, AgentState.REJECTED, contact)
+        self._next_status(agent)
         if contact.queue is not None:
             self._route_queue(contact.queue)
 

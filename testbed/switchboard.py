@@ -321,21 +321,34 @@ class Switchboard(FlowActions, Routing):
         return contact
 
     def _set_status(self, agent: Agent, status: str) -> None:
-        if status == AgentState.AVAILABLE:
-            if agent.contact is not None:
-                raise StateError(f"agent {agent.username!r} is on contact "
-                                 f"{agent.contact.id!r}; end it first")
-            if agent.state is not AgentState.AVAILABLE:
-                self._make_available(agent)
-            return
-        if status != AgentState.OFFLINE and status not in self.custom_statuses:
+        if status != AgentState.AVAILABLE and status != AgentState.OFFLINE \
+                and status not in self.custom_statuses:
             allowed = ", ".join(repr(s) for s in ("Available", "Offline", *self.custom_statuses))
             raise StateError(f"unknown status {status!r}; an agent can set {allowed}")
         if agent.contact is not None or agent.offer is not None:
-            raise StateError(f"agent {agent.username!r} has a contact; "
-                             f"finish it before going {status}")
+            # As Connect's next status: it applies once the agent is done with the
+            # contact (after-contact work over, or the offer missed or rejected).
+            agent.next_status = None if status == AgentState.AVAILABLE else status
+            return
+        if status == AgentState.AVAILABLE:
+            if agent.state is not AgentState.AVAILABLE:
+                self._make_available(agent)
+            return
+        self._set_unavailable(agent, status)
+
+    def _set_unavailable(self, agent: Agent, status: str) -> None:
+        """Offline or a custom status: out of routing."""
         self.pool.discard(agent)
         self._agent_state(agent, AgentState.OFFLINE if status == AgentState.OFFLINE else status)
+
+    def _next_status(self, agent: Agent) -> bool:
+        """Apply the status the agent set while busy, if any; True if one was set."""
+        status = agent.next_status
+        if status is None:
+            return False
+        agent.next_status = None
+        self._set_unavailable(agent, status)
+        return True
 
     def _agent_state(self, agent: Agent, state: str,
                      contact: Contact | None = None, notify: bool = True) -> None:
@@ -454,10 +467,12 @@ class Switchboard(FlowActions, Routing):
         else:
             self._log(contact.id, _E.COMPLETED)
         if offered is not None:
-            # The offer is gone; the agent is still available, in the same place.
+            # The offer is gone; the agent is still available, in the same place
+            # (unless they asked for another status meanwhile).
             offered.line.send(ended)
-            self._agent_state(offered, AgentState.AVAILABLE)
-            self._route_agent(offered)
+            if not self._next_status(offered):
+                self._agent_state(offered, AgentState.AVAILABLE)
+                self._route_agent(offered)
 
     def _start_acw(self, agent: Agent, contact: Contact) -> None:
         self._log(contact.id, _E.ACW_STARTED, agent.username)
@@ -479,7 +494,8 @@ class Switchboard(FlowActions, Routing):
         if contact.state is ContactState.ENDED and contact.agent is agent:
             self._log(contact.id, _E.COMPLETED)
         agent.contact = None
-        self._make_available(agent)
+        if not self._next_status(agent):
+            self._make_available(agent)
 
 
 # What each message from an agent does; anything else is refused.

@@ -14,7 +14,7 @@ from testbed import (
     TransferToQueue,
 )
 from testbed.demos import SERVICE_NUMBER
-from testbed.messages import Disconnected, Error, Offered, Ringing
+from testbed.messages import AgentStatus, Disconnected, Error, Offered, Ringing
 
 from .conftest import JANE, JOHN, at, seed_centre
 
@@ -274,3 +274,59 @@ async def test_offline_agent_gets_no_contacts(testbed: Testbed) -> None:
     [record] = testbed.records
     assert record.agent is None and record.disconnect_reason == "CUSTOMER_DISCONNECT"
     assert alice.state == "Offline" and alice.messages(Offered) == []
+
+
+async def test_an_agent_whose_shift_ends_mid_call_goes_offline_after_wrapping_up(
+        testbed: Testbed) -> None:
+    _two_queues(testbed)
+    alice = MockAgent("alice", ["Support"], available_at=0, offline_at=60, acw_s=10)
+    testbed.add_agent(alice)
+    testbed.add_agent(MockAgent("bob", ["Support"], available_at=300))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, talk_s=120))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=100, talk_s=30))
+
+    await testbed.run_until_idle()
+
+    # Offline at 11:36:00 was taken as alice's next status: no error, the call went
+    # on, and after her wrap-up (11:37:00-11:37:10) she went Offline, not Available.
+    assert alice.errors == [] and alice.state == "Offline"
+    assert testbed.record_service is not None
+    alice_states = [(t, data[1]) for t, _cid, kind, data in testbed.record_service.entries()
+                    if kind == "AGENT_STATE" and data[0] == "alice"]
+    assert alice_states == [(0.0, "Offline"), (0.0, "Available"), (0.0, "Busy"),
+                            (120.0, "AfterContactWork"), (130.0, "Offline")]
+    john, jane = (r.to_ctr() for r in testbed.records)
+    assert john["Agent"]["Username"] == "alice"
+    assert john["Agent"]["AfterContactWorkEndTimestamp"] == at("11:37:10")
+    # Jane, queued since 11:36:40, was left for bob at 11:40:00.
+    assert jane["Agent"]["Username"] == "bob"
+    assert jane["Queue"]["DequeueTimestamp"] == at("11:40:00")
+
+
+async def test_a_status_set_during_an_offer_applies_when_the_offer_is_missed(
+        testbed: Testbed) -> None:
+    _two_queues(testbed)
+    sleepy = MockAgent("sleepy", ["Support"], available_at=0, accept_after_s=None)
+    testbed.add_agent(sleepy)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, patience_s=60))
+    testbed.clock.call_at(5, sleepy.set_status, "Break")
+
+    await testbed.run_until_idle()
+
+    # The offer (11:35:00) timed out at 11:35:20: Missed, then the Break asked for.
+    assert sleepy.errors == []
+    assert [m.state for m in sleepy.messages(AgentStatus)][-2:] == ["Missed", "Break"]
+    assert sleepy.state == "Break"
+
+
+async def test_available_while_busy_takes_back_a_next_status(testbed: Testbed) -> None:
+    _two_queues(testbed)
+    alice = MockAgent("alice", ["Support"], available_at=0)
+    testbed.add_agent(alice)
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, talk_s=60))
+    testbed.clock.call_at(10, alice.set_status, "Lunch")
+    testbed.clock.call_at(20, alice.go_available)
+
+    await testbed.run_until_idle()
+
+    assert alice.errors == [] and alice.state == "Available"
