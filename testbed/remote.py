@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from testbed.agents import RoutingProfile
 from testbed.clock import parse_instant, seconds_since
 from testbed.errors import StateError
 from testbed.messages import Ack, Alarm, CancelTimer, Message, SetTimer, decode_stamped, encode
@@ -220,9 +221,13 @@ def connect_caller(url: str, caller: Any, token: str | None = None,
 def connect_agent(url: str, agent: Any, token: str | None = None,
                   session: aiohttp.ClientSession | None = None
                   ) -> AbstractAsyncContextManager[WebSocketLine]:
-    """Connect ``agent`` (with ``username``, ``queues``, ``acw_timeout_s``, ``attach``)."""
-    queues = agent.queues if isinstance(agent.queues, list) else list(agent.queues)
-    query = {"username": agent.username, "queues": ",".join(queues),
+    """Connect ``agent`` (with ``username``, ``queues``, ``acw_timeout_s``, ``attach``);
+    its queues' priorities and routing delays go along."""
+    profile = RoutingProfile(agent.queues)
+    names = list(profile.priorities)
+    query = {"username": agent.username, "queues": ",".join(names),
+             "priorities": ",".join(str(profile.priorities[name]) for name in names),
+             "delays": ",".join(repr(profile.delays[name]) for name in names),
              "acw_timeout_s": str(agent.acw_timeout_s), "ack": "1"}
     return _connect(url, "/v1/endpoints/agent", query, agent, token, session)
 

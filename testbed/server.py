@@ -1,7 +1,8 @@
 """The testbed as a server: endpoint WebSockets and an HTTP API (aiohttp).
 
     GET  /v1/endpoints/caller?number=N[&ack=1]       WebSocket: a caller's line
-    GET  /v1/endpoints/agent?username=U&queues=A,B[&acw_timeout_s=S][&ack=1]
+    GET  /v1/endpoints/agent?username=U&queues=A,B[&priorities=1,2][&delays=0,30]
+                             [&acw_timeout_s=S][&ack=1]
                                                      WebSocket: an agent's line
     GET  /v1/contacts                                every contact record (CTR JSON)
     GET  /v1/contacts/{contact_id}                   one record, 404 if unknown
@@ -32,10 +33,11 @@ import json
 import math
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
+from testbed.agents import QueueRouting, RoutingProfile
 from testbed.centre import Testbed
 from testbed.clock import Cancellable
 from testbed.errors import ConfigError, ProtocolError, TestbedError
@@ -55,6 +57,8 @@ from testbed.metrics import historical, realtime
 from testbed.records import ContactEvent, format_timestamp_ms
 
 __all__ = ["TESTBED_KEY", "create_app"]
+
+T = TypeVar("T")
 
 TESTBED_KEY: web.AppKey[Testbed] = web.AppKey("testbed", Testbed)
 MAX_TIMERS_PER_ENDPOINT = 10_000
@@ -161,6 +165,23 @@ def _query(request: web.Request, name: str, required: bool = True) -> str | None
     return value
 
 
+def _list(request: web.Request, name: str, convert: Callable[[str], T],
+          count: int) -> list[T] | None:
+    """A comma-separated query parameter with one value per queue, or None if absent."""
+    text = _query(request, name, required=False)
+    if text is None:
+        return None
+    parts = text.split(",")
+    if len(parts) != count:
+        raise web.HTTPBadRequest(text=f"query parameter {name!r} must give one value per "
+                                      f"queue ({count}), got {text!r}")
+    try:
+        return [convert(part) for part in parts]
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"query parameter {name!r} must be comma-separated "
+                                      f"numbers, got {text!r}") from None
+
+
 def _testbed(request: web.Request) -> Testbed:
     return request.app[TESTBED_KEY]
 
@@ -202,9 +223,17 @@ async def agent_endpoint(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPBadRequest(text=f"acw_timeout_s must be a number, got {acw!r}") from None
     names = [q for q in queues.split(",") if q]
+    priorities = _list(request, "priorities", int, len(names)) or [1] * len(names)
+    delays = _list(request, "delays", float, len(names)) or [0.0] * len(names)
+    routing = {name: QueueRouting(p, d) for name, p, d in zip(names, priorities, delays,
+                                                               strict=True)}
+    try:
+        RoutingProfile(routing)  # a bad priority or delay is the request's fault
+    except ConfigError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
 
     def connect() -> LineEnd:
-        return tb.connect_agent(username, names, acw_timeout_s)
+        return tb.connect_agent(username, routing, acw_timeout_s)
 
     return await _serve_endpoint(request, connect,
                                  lambda: tb.switchboard.disconnect_agent(username))

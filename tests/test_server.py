@@ -222,3 +222,36 @@ async def test_serve_runs_exported_flows_with_numbers() -> None:
     assert (record["Queue"]["Name"], record["Attributes"]) == ("Sales", {"menu": "sales"})
     assert (sales["Queue"], sales["CONTACTS_HANDLED"], sales["IntervalStart"]) == \
         ("Sales", 1, "2022-04-08T11:00:00Z")
+
+
+async def test_a_remote_agent_keeps_its_priorities_and_delays(testbed: Testbed) -> None:
+    # The seed centre's two queues; alex serves CallbackQueue first and takes
+    # InboundQueue contacts only once they have waited 30 s.
+    seed_centre(testbed)
+    testbed.clock.pause()
+    alex = MockAgent("alex", {"CallbackQueue": 1, "InboundQueue": (2, 30)}, available_at=0)
+    john = MockCaller(JOHN, dial=SERVICE_NUMBER, talk_s=60)
+    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server:
+        url = str(server.make_url("/"))
+        async with connect_agent(url, alex), connect_caller(url, john):
+            testbed.clock.resume()
+            await testbed.run_until_idle()
+    [record] = testbed.records
+    assert record.queue is not None and record.agent is not None
+    assert record.queue.duration_s == 30 and record.agent.username == "alex"
+
+
+@pytest.mark.parametrize(("query", "says"), [
+    ("priorities=1", "'priorities' must give one value per queue (2)"),
+    ("priorities=1,x", "'priorities' must be comma-separated numbers"),
+    ("delays=0,-5", "delay_s -5.0"),
+    ("priorities=1,100", "priority 100"),
+])
+async def test_bad_routing_for_a_remote_agent_is_refused_naming_it(
+        served: tuple[Testbed, str], query: str, says: str) -> None:
+    _tb, url = served
+    async with aiohttp.ClientSession(timeout=NO_TIMEOUT) as http, http.get(
+            f"{url}v1/endpoints/agent?username=alex&queues=InboundQueue,CallbackQueue&{query}"
+    ) as response:
+        assert response.status == 400
+        assert says in await response.text()
