@@ -94,12 +94,10 @@ class MockCaller(Transcript):
         self._line, self._clock = line, clock
         line.on_receive(self._hear)
         if self.dial_to is not None:
-            now = clock.now
-            at = now if self.dial_at is None else clock.seconds(self.dial_at)
-            if at <= now:
-                self.call(self.dial_to)  # the line delivers it on a later turn anyway
-            else:
-                clock.call_at(at, self.call, self.dial_to)
+            # Through the clock even when due now: the dial then keeps its place
+            # among the other things due at that instant (an agent going Available).
+            at = clock.now if self.dial_at is None else clock.seconds(self.dial_at)
+            clock.call_at(max(at, clock.now), self.call, self.dial_to)
 
     # -- actions (usable from hooks too) ------------------------------------
     def call(self, to: str) -> None:

@@ -226,8 +226,11 @@ def connect_agent(url: str, agent: Any, token: str | None = None,
     profile = RoutingProfile(agent.queues)
     names = list(profile.priorities)
     query = {"username": agent.username, "queues": ",".join(names),
-             "priorities": ",".join(str(profile.priorities[name]) for name in names),
-             "delays": ",".join(repr(profile.delays[name]) for name in names),
              "acw_timeout_s": str(agent.acw_timeout_s), "ack": "1"}
+    # Only what differs from the defaults (priority 1, no delay) goes along.
+    if any(p != 1 for p in profile.priorities.values()):
+        query["priorities"] = ",".join(str(profile.priorities[name]) for name in names)
+    if any(profile.delays.values()):
+        query["delays"] = ",".join(repr(profile.delays[name]) for name in names)
     return _connect(url, "/v1/endpoints/agent", query, agent, token, session)
 

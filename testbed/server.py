@@ -63,6 +63,8 @@ T = TypeVar("T")
 TESTBED_KEY: web.AppKey[Testbed] = web.AppKey("testbed", Testbed)
 MAX_TIMERS_PER_ENDPOINT = 10_000
 MAX_NAME_CHARS = 200
+# Per-queue lists (queues, priorities, delays) of an agent's routing profile.
+MAX_LIST_CHARS = 8192
 MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES
 
 
@@ -153,22 +155,23 @@ def _discard(_message: Message) -> None:
     pass
 
 
-def _query(request: web.Request, name: str, required: bool = True) -> str | None:
+def _query(request: web.Request, name: str, required: bool = True,
+           limit: int = MAX_NAME_CHARS) -> str | None:
     value = request.query.get(name)
     if value is None or value == "":
         if required:
             raise web.HTTPBadRequest(text=f"missing query parameter {name!r}")
         return None
-    if len(value) > MAX_NAME_CHARS:
+    if len(value) > limit:
         raise web.HTTPBadRequest(text=f"query parameter {name!r} is longer than "
-                                      f"{MAX_NAME_CHARS} characters")
+                                      f"{limit} characters")
     return value
 
 
 def _list(request: web.Request, name: str, convert: Callable[[str], T],
           count: int) -> list[T] | None:
     """A comma-separated query parameter with one value per queue, or None if absent."""
-    text = _query(request, name, required=False)
+    text = _query(request, name, required=False, limit=MAX_LIST_CHARS)
     if text is None:
         return None
     parts = text.split(",")
@@ -215,7 +218,7 @@ async def caller_endpoint(request: web.Request) -> web.StreamResponse:
 async def agent_endpoint(request: web.Request) -> web.StreamResponse:
     tb = _testbed(request)
     username = _query(request, "username")
-    queues = _query(request, "queues")
+    queues = _query(request, "queues", limit=MAX_LIST_CHARS)
     assert username is not None and queues is not None
     acw = _query(request, "acw_timeout_s", required=False)
     try:

@@ -164,6 +164,11 @@ class Switchboard(FlowActions, Routing):
                 self._end(contact, _CUSTOMER_DISCONNECT)
         phone.line.close()
 
+    def _release_if_done(self, phone: Phone) -> None:
+        """Hang up a transient phone that has no contact left."""
+        if phone.transient and not phone.contacts and self.phones.get(phone.number) is phone:
+            self.disconnect_phone(phone.number)
+
     def disconnect_agent(self, username: str) -> None:
         """The agent's line went away: their contact ends (AGENT_DISCONNECT), an
         offer goes back to its queue, and they are Offline."""
@@ -215,6 +220,8 @@ class Switchboard(FlowActions, Routing):
 
     # -- caller messages ----------------------------------------------------
     def _from_phone(self, phone: Phone, message: Message) -> None:
+        if self.phones.get(phone.number) is not phone:
+            return  # sent before its line was hung up (a transient phone's redial, say)
         if isinstance(message, Dial):
             self._dial(phone, message.to)
             return
@@ -249,6 +256,7 @@ class Switchboard(FlowActions, Routing):
             self._refuse(phone.line, "unknown_number",
                          f"number {to!r} is not in service; known numbers: "
                          f"{', '.join(sorted(self.numbers)) or 'none'}")
+            self._release_if_done(phone)
             return
         contact = self._new_contact(InitiationMethod.INBOUND, phone)
         self._log(contact.id, _E.CONNECTED_TO_SYSTEM)
@@ -458,8 +466,7 @@ class Switchboard(FlowActions, Routing):
         ended = Disconnected(contact.id, reason)
         if contact.customer_on_line or ringing:
             phone.line.send(ended)
-        if phone.transient and not phone.contacts and self.phones.get(phone.number) is phone:
-            self.disconnect_phone(phone.number)
+        self._release_if_done(phone)
         agent = contact.agent
         if agent is not None:
             agent.line.send(ended)

@@ -16,7 +16,7 @@ from testbed import (
     TransferToQueue,
 )
 from testbed.demos import SERVICE_NUMBER
-from testbed.messages import Disconnected, Message, Offered, Ringing
+from testbed.messages import CallStarted, Dial, Disconnected, Hangup, Message, Offered, Ringing
 from testbed.metrics import realtime
 
 from .conftest import JANE, JOHN, at
@@ -196,3 +196,27 @@ async def test_transient_caller_stays_for_its_callback_and_leaves_once_it_is_ove
         "CONTACT_FLOW_DISCONNECT", "CUSTOMER_DISCONNECT"]
     _inbound, callback = testbed.records
     assert callback.disconnect_reason == "CUSTOMER_DISCONNECT"
+
+
+async def test_a_transient_phone_takes_nothing_after_it_hung_up(testbed: Testbed) -> None:
+    # A raw transient line hangs up and redials at once: the phone is hung up with
+    # its last contact, so the redial (already on its way) makes no call.
+    _callback_centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], talk_s=60))
+    line = testbed.connect_phone(JOHN, transient=True)
+    heard: list[Message] = []
+
+    def hear(message: Message) -> None:
+        heard.append(message)
+        if isinstance(message, CallStarted):
+            line.send(Hangup(message.contact_id))
+            line.send(Dial(SERVICE_NUMBER))
+
+    line.on_receive(hear)
+    line.send(Dial(SERVICE_NUMBER))
+    await testbed.run_until_idle()
+
+    [record] = testbed.records
+    assert record.disconnect_reason == "CUSTOMER_DISCONNECT"
+    assert line.closed and JOHN not in testbed.switchboard.phones
+    assert [type(m).__name__ for m in heard][-1] == "Disconnected"

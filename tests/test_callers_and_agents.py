@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fakes import MockAgent, MockCaller
 from testbed import (
+    CheckQueueStatus,
+    Condition,
     CreateCallback,
     Disconnect,
     EventHook,
@@ -157,3 +159,27 @@ async def test_offer_that_times_out_goes_to_the_next_agent(testbed: Testbed) -> 
     assert record["Queue"]["DequeueTimestamp"] == at("11:35:30")
     assert record["Agent"]["Username"] == "alert"
     assert isinstance(sleepy, MockAgent) and sleepy.state == "Missed"
+
+
+async def test_a_caller_added_after_an_agent_finds_them_available_at_the_first_instant(
+        testbed: Testbed) -> None:
+    # The flow turns callers away when nobody is available. Alice (Available at 0)
+    # was added first, so at 11:35:00 she is there when John's call runs the flow.
+    testbed.add_queue("Support")
+    testbed.add_flow(Flow.of("In", [
+        CheckQueueStatus(id="staffed", metric="NumberOfAgentsAvailable", queue="Support",
+                         conditions=(Condition("NumberGreaterThan", "0", "queue"),),
+                         errors={"NoMatchingCondition": "closed"}),
+        SetWorkingQueue(id="queue", queue="Support", next="transfer"),
+        TransferToQueue(id="transfer"),
+        Disconnect(id="closed"),
+    ]))
+    testbed.add_number(SERVICE_NUMBER, "In")
+    testbed.add_agent(MockAgent("alice", ["Support"]))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, talk_s=60))
+
+    await testbed.run_until_idle()
+
+    [record] = testbed.records
+    assert record.agent is not None and record.agent.username == "alice"
+    assert record.to_ctr()["Agent"]["ConnectedToAgentTimestamp"] == at("11:35:00")
