@@ -41,20 +41,22 @@ class LineEnd:
     __slots__ = (
         "_handler",
         "_inbox",
+        "_kick",
         "_loop",
         "_peer",
-        "_post",
+        "_posts",
         "_waiter",
         "closed",
         "lenient",
         "name",
     )
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, name: str,
-                 post: Callable[[tuple[Handler, Message]], object] | None = None) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
         self._loop = loop
-        # ``post((handler, message))`` runs ``handler(message)`` on a later turn.
-        self._post = post if post is not None else _poster(loop)
+        # On a testbed loop, deliveries go straight onto its queue of posts (the
+        # first of a batch kicks it); elsewhere through ``call_soon``.
+        self._posts: deque[tuple[Handler, Message]] | None = getattr(loop, "posts", None)
+        self._kick: Callable[[], None] | None = getattr(loop, "kick_posts", None)
         self.name = name
         self._peer: LineEnd | None = None
         self._handler: Handler | None = None
@@ -79,7 +81,13 @@ class LineEnd:
             raise StateError(f"line {self.name!r} is closed; cannot send {message.type}")
         handler = peer._handler
         if handler is not None:
-            self._post((handler, message))
+            posts = self._posts
+            if posts is None:
+                self._loop.call_soon(handler, message)
+                return
+            if not posts:
+                self._kick()  # type: ignore[misc]
+            posts.append((handler, message))
         else:
             inbox = peer._inbox
             if inbox is None:
@@ -95,7 +103,16 @@ class LineEnd:
         inbox = self._inbox
         if handler is not None and inbox:
             while inbox:
-                self._post((handler, inbox.popleft()))
+                self._deliver(handler, inbox.popleft())
+
+    def _deliver(self, handler: Handler, message: Message) -> None:
+        """Run ``handler(message)`` on a later turn (``send`` does this inline)."""
+        if self._posts is None:
+            self._loop.call_soon(handler, message)
+            return
+        if not self._posts:
+            self._kick()  # type: ignore[misc]
+        self._posts.append((handler, message))
 
     async def receive(self) -> Message:
         """The next message from the other end."""
@@ -130,24 +147,10 @@ class LineEnd:
                 end._peer = None
 
 
-def _poster(loop: asyncio.AbstractEventLoop) -> Callable[[tuple[Handler, Message]], object]:
-    """How a line posts a delivery on ``loop``: straight onto a testbed loop's queue of
-    posted messages (no Handle, no extra call), or through ``call_soon`` elsewhere."""
-    posts = getattr(loop, "posts", None)
-    if posts is not None:
-        return posts.append  # type: ignore[no-any-return]
-
-    def post(item: tuple[Handler, Message]) -> None:
-        loop.call_soon(item[0], item[1])
-
-    return post
-
-
 def line_pair(loop: asyncio.AbstractEventLoop, name: str) -> tuple[LineEnd, LineEnd]:
     """A new in-process line: (endpoint end, switchboard end)."""
-    post = _poster(loop)
-    endpoint = LineEnd(loop, f"{name}/endpoint", post)
-    switchboard = LineEnd(loop, f"{name}/switchboard", post)
+    endpoint = LineEnd(loop, f"{name}/endpoint")
+    switchboard = LineEnd(loop, f"{name}/switchboard")
     endpoint._peer, switchboard._peer = switchboard, endpoint
     switchboard.lenient = True
     return endpoint, switchboard

@@ -53,6 +53,17 @@ def _finish(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+class _Drain:
+    """The ready-queue entry that runs a batch of posted messages: like a Handle,
+    without a context to enter (posts run in the loop's context)."""
+
+    __slots__ = ("_run",)
+    _cancelled = False
+
+    def __init__(self, run: Callable[[], None]) -> None:
+        self._run = run
+
+
 class Timer:
     """A testbed-clock timer for engine callbacks: lighter than asyncio's TimerHandle.
 
@@ -130,6 +141,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         self._quiet_polls = 0
         self._fd_map = self._selector.get_map()  # type: ignore[attr-defined]
         self.posts: deque[tuple[Callable[[Any], object], Any]] = deque()
+        self._draining = False
+        self._drain = _Drain(self._run_posts)
         # The selector's own fd table: more than the wake-up pipe means sockets.
         self._fd_table: dict[int, Any] | None = getattr(
             self._selector, "_fd_to_key", None)  # type: ignore[attr-defined]
@@ -163,25 +176,40 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         """Call ``callback(arg)`` on a later turn of the loop, first in, first out.
 
         The cheap path for in-process messages: posts are queued without a
-        Handle each and run in one batch after the turn's ready callbacks, in
-        the order they were posted (including posts made while the batch runs).
-        Lines append ``(callback, arg)`` to ``posts`` themselves.
+        Handle each and run in one batch, which takes its place among the
+        ready callbacks when the first of them is posted (so the order is that
+        of ``call_soon``); posts made while the batch runs join it.  Lines
+        append ``(callback, arg)`` to ``posts`` themselves, calling
+        ``kick_posts`` first when it is empty.
         """
+        if not self.posts:
+            self.kick_posts()
         self.posts.append((callback, arg))
+
+    def kick_posts(self) -> None:
+        """Queue the batch that will run the posts (called as the first one arrives)."""
+        if not self._draining:
+            self._ready.append(self._drain)  # type: ignore[attr-defined]
 
     def _run_posts(self) -> None:
         posts = self.posts
-        while posts:
-            callback, arg = posts.popleft()
-            try:
-                callback(arg)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                self.call_exception_handler({
-                    "message": f"Exception in posted callback {callback!r}",
-                    "exception": exc,
-                })
+        self._draining = True
+        try:
+            while posts:
+                callback, arg = posts.popleft()
+                try:
+                    callback(arg)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self.call_exception_handler({
+                        "message": f"Exception in posted callback {callback!r}",
+                        "exception": exc,
+                    })
+        finally:
+            self._draining = False
+            if posts:  # left behind by an interrupt: they still run, in order
+                self.kick_posts()
 
     def schedule(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
         """Call ``callback(*args)`` at loop time ``when``: the engine's cheap timer."""
@@ -314,23 +342,24 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         waiters.clear()
 
     def _run_once(self) -> None:
-        """One loop iteration: poll I/O if needed, move time, run ready callbacks,
-        then the posted messages."""
+        """One loop iteration: poll I/O if needed, move time, run ready callbacks
+        (a batch of posted messages among them)."""
         ready: Any = self._ready  # type: ignore[attr-defined]
-        if ready or self.posts or self._stopping:  # type: ignore[attr-defined]
+        if ready or self._stopping:  # type: ignore[attr-defined]
             self._quiet_polls += 1
-            if self._quiet_polls >= _QUIET_POLL_EVERY or self._io_active():
+            if self._quiet_polls >= _QUIET_POLL_EVERY or self._executor_jobs \
+                    or len(self._fd_table or self._fd_map) > 1:  # sockets: see _io_active
                 self._quiet_polls = 0
                 self._poll(0)
         else:
             self._advance_time()
-        self._collect_due_timers()
+        timers = self._timers
+        if timers and timers[0][0] <= self._now:
+            self._collect_due_timers()
         for _ in range(len(ready)):
             handle = ready.popleft()
             if not handle._cancelled:
                 handle._run()
-        if self.posts:
-            self._run_posts()
 
     def _advance_time(self) -> None:
         """Nothing is ready: the instant is over.  Wait (or not) as the pacing says,
@@ -339,7 +368,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             hook()
         if self._instant_waiters:
             self._wake_waiters(self._instant_waiters)
-        if self._ready or self.posts:  # type: ignore[attr-defined]
+        if self._ready:  # type: ignore[attr-defined]
             return  # a hook or waiter made work for this instant
         if self._holds or (self._executor_jobs and self._speed == VIRTUAL):
             # An endpoint owes an answer, or a worker thread is busy: wait for it.

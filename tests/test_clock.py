@@ -29,6 +29,23 @@ async def test_timers_with_the_same_deadline_fire_in_scheduling_order() -> None:
     assert fired == ["first", "a", "b", "c", "d", "e", "f"]
 
 
+async def test_messages_take_their_turn_among_other_callbacks() -> None:
+    # The seed centre's 10 s agent whisper joins John and alice at 11:35:10; alice hangs
+    # up 60 s later.  The test's 70 s sleep was scheduled before her hang-up timer, so
+    # at 11:36:10 the test wakes first and sees the call still on; the hang-up,
+    # posted after its wake-up was queued, is handled next.
+    async with Testbed() as tb:
+        seed_centre(tb)
+        tb.add_agent(MockAgent("alice", ["InboundQueue"], talk_s=60))
+        tb.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER))
+        await asyncio.sleep(70)
+        [before] = tb.records
+        await tb.clock.settle()
+        [after] = tb.records
+    assert before.disconnect_timestamp is None
+    assert after.to_ctr()["DisconnectTimestamp"] == "2022-04-08T11:36:10Z"
+
+
 async def test_virtual_time_jumps_to_exact_deadlines() -> None:
     async with Testbed(start="2030-01-01T00:00:00Z") as tb:
         await asyncio.sleep(3600.25)

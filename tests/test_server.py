@@ -265,9 +265,9 @@ async def test_a_remote_agent_with_many_queues_and_exact_delays_connects(
     # 40 queues, each with a delay that takes 17 digits to write exactly.
     alex = MockAgent("alex", {name: (1 + i % 3, 20 + 1 / 3) for i, name in enumerate(names)},
                      available_at=0)
-    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server:
-        async with connect_agent(str(server.make_url("/")), alex):
-            await testbed.clock.advance(1)
+    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server, \
+            connect_agent(str(server.make_url("/")), alex):
+        await testbed.clock.advance(1)
     assert alex.errors == [] and alex.state == "Available"
     assert testbed.record_service is not None
     states = [e[3][1] for e in testbed.record_service.entries() if e[3][0] == "alex"]
