@@ -211,10 +211,12 @@ class LoadRun:
         answers = rng.random() >= b.no_answer_p
         answer_after = b.answer_delay_s.sample(rng) if answers else None
         self.last_arrival_s = tb.now
-        tb.add_caller(MockCaller(
-            f"+1{self.arrived:010d}", dial=SERVICE_NUMBER, talk_s=talk, patience_s=patience,
+        caller = MockCaller(
+            f"+1{self.arrived:010d}", talk_s=talk, patience_s=patience,
             callback_after_s=callback_after, answer_after_s=answer_after,
-            keep_transcript=False), transient=True)
+            keep_transcript=False)
+        tb.add_caller(caller, transient=True)
+        caller.call(SERVICE_NUMBER)  # this timer callback is the arrival: dial at once
         self.arrived += 1
         self._schedule_next()
 

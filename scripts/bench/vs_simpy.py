@@ -102,9 +102,10 @@ async def _testbed_run(model: Model, draws: list[tuple[float, float, float]],
 
         def arrive(i: int, talk_s: float, patience_s: float) -> None:
             # Transient, as in load runs: a caller who is done hangs up for good.
-            tb.add_caller(MockCaller(f"+1{i:010d}", dial="+18005550100", talk_s=talk_s,
-                                     patience_s=patience_s, keep_transcript=False),
-                          transient=True)
+            caller = MockCaller(f"+1{i:010d}", talk_s=talk_s, patience_s=patience_s,
+                                keep_transcript=False)
+            tb.add_caller(caller, transient=True)
+            caller.call("+18005550100")  # this callback is the arrival: dial at once
             schedule_next()
 
         def schedule_next() -> None:
