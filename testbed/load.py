@@ -2,7 +2,10 @@
 
 Each caller is a MockCaller made at its arrival instant with behaviour drawn
 from the scenario's distributions (one ``random.Random`` per purpose, all
-derived from the seed, so the same seed gives the same records).  The run
+derived from the seed, so the same seed gives the same records).  It dials
+at once, on a transient line: once it has no contact left (none live, no
+callback to come) its line is hung up, so a long run holds only the callers
+still in play.  The run
 ends once every arrival has come and every contact is complete, or a day of
 testbed time after the last arrival (the result counts what is incomplete).
 """
