@@ -136,11 +136,7 @@ class MockAgent(Transcript):
             self._timer = None
         if callable(delay_s):
             delay_s = delay_s()
-        if delay_s <= 0:
-            action(contact_id)
-            return
-        assert self._clock is not None
-        self._timer = self._clock.call_later(delay_s, action, contact_id)
+        self._timer = self._call_after(delay_s, action, contact_id)
 
     def _hear(self, message: Message) -> None:
         if self._keep or self._waiters:
