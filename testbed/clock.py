@@ -35,7 +35,6 @@ Example::
 from __future__ import annotations
 
 import asyncio
-import heapq
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -205,24 +204,14 @@ class Clock:
         await self.loop.wait_idle()
 
     # -- scheduling (testbed seconds) ---------------------------------------
-    # These push onto the loop's heap themselves, as ``TestbedLoop.schedule``
-    # does: the hot path of every endpoint timer, one call instead of two.
     def call_at(self, t: float, callback: Callable[..., object], *args: Any) -> Timer:
         """Call ``callback(*args)`` at testbed time ``t`` (in the loop's context)."""
-        loop = self.loop
-        when = self.epoch + t
-        timer = Timer(loop, when, callback, args)
-        heapq.heappush(loop._timers, (when, next(loop._seq), timer))
-        return timer
+        return self.loop.schedule(self.epoch + t, callback, *args)
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
                    *args: Any) -> Timer:
         """Call ``callback(*args)`` ``delay_s`` testbed seconds from now."""
-        loop = self.loop
-        when = loop._now + delay_s
-        timer = Timer(loop, when, callback, args)
-        heapq.heappush(loop._timers, (when, next(loop._seq), timer))
-        return timer
+        return self.loop.schedule(self.loop._now + delay_s, callback, *args)
 
     # -- wall-clock bridge ------------------------------------------------
     @contextmanager

@@ -347,8 +347,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         ready: Any = self._ready  # type: ignore[attr-defined]
         if ready or self._stopping:  # type: ignore[attr-defined]
             self._quiet_polls += 1
-            if self._quiet_polls >= _QUIET_POLL_EVERY or self._executor_jobs \
-                    or len(self._fd_table or self._fd_map) > 1:  # sockets: see _io_active
+            if self._quiet_polls >= _QUIET_POLL_EVERY or self._io_active():
                 self._quiet_polls = 0
                 self._poll(0)
         else:
@@ -381,13 +380,10 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             self._advance_paused(deadline)
             return
         if self._speed == VIRTUAL:
-            if (self._executor_jobs or len(self._fd_table or self._fd_map) > 1) \
-                    and self._poll(self.idle_threshold_s):
-                return  # (sockets in play: they had their quiet threshold to speak)
+            if self._io_active() and self._poll(self.idle_threshold_s):
+                return
             if deadline is not None:
-                self._now = deadline  # later than now: checked above
-                if self.on_jump is not None:
-                    self.on_jump(deadline)
+                self._jump(deadline)
                 return
         elif deadline is not None:
             target_real = self._anchor_real + (deadline - self._anchor_now) / self._speed

@@ -367,7 +367,7 @@ class Switchboard(FlowActions, Routing):
             agent.line.send(AgentStatus(state, contact_id))
 
     def _make_available(self, agent: Agent) -> None:
-        agent.available_since = self._loop._now - self._epoch
+        agent.available_since = self._now()
         self._agent_state(agent, AgentState.AVAILABLE)
         self.pool.add(agent)
         self._route_agent(agent)
