@@ -108,21 +108,21 @@ class Routing:
 
     def _offer_timed_out(self: SwitchboardCore, contact: Contact, agent: Agent) -> None:
         contact.timer = None
-        self._withdraw_offer(contact)
-        self._log(contact.id, _E.MISSED, agent.username)
-        self.pool.discard(agent)
-        self._agent_state(agent, AgentState.MISSED, contact)
-        self._next_status(agent)
-        if contact.queue is not None:
-            self._route_queue(contact.queue)
+        self._offer_refused(contact, agent, _E.MISSED, AgentState.MISSED)
 
     def _reject(self: SwitchboardCore, agent: Agent, contact: Contact) -> None:
-        self._withdraw_offer(contact)
-        self._log(contact.id, _E.REJECTED, agent.username)
-        self.pool.discard(agent)
         # Like a missed offer, a rejection takes the agent out of routing until
         # they set Available again (otherwise the same contact comes straight back).
-        self._agent_state(agent, AgentState.REJECTED, contact)
+        self._offer_refused(contact, agent, _E.REJECTED, AgentState.REJECTED)
+
+    def _offer_refused(self: SwitchboardCore, contact: Contact, agent: Agent,
+                       kind: EventKind, state: AgentState) -> None:
+        """The agent let the offer time out or rejected it: the contact keeps its place
+        and is offered again; the agent is out of routing (or takes their next status)."""
+        self._withdraw_offer(contact)
+        self._log(contact.id, kind, agent.username)
+        self.pool.discard(agent)
+        self._agent_state(agent, state, contact)
         self._next_status(agent)
         if contact.queue is not None:
             self._route_queue(contact.queue)
