@@ -123,7 +123,7 @@ class Clock:
     def __init__(self, loop: TestbedLoop, start: str | datetime = DEFAULT_START) -> None:
         self.loop = loop
         self.start = parse_instant(start)
-        self.epoch = loop.time()
+        self.epoch = loop._now
         self._bridge: Any = None
 
     @classmethod

@@ -3,24 +3,36 @@
 ``TestbedLoop`` keeps the rules that ``testbed.clock`` states (deadlines,
 order, pacing, holds, pause); ``Timer`` is its light engine timer.  Code
 reaches it through ``testbed.clock.Clock``.
+
+Network code (an HTTP server, its keep-alive, handshake, heartbeat and
+shutdown timeouts) must not run on testbed time: in virtual time its timeouts
+would fire at once and move the clock.  Code started under ``network_time()``
+(and every task and callback it starts) sees real time instead: there
+``time()`` is real monotonic seconds and ``call_at`` / ``call_later`` /
+``asyncio.sleep`` / ``asyncio.timeout`` use a second timer heap in real
+seconds, which the clock never waits for and never jumps to.  Every server
+made with ``loop.create_server`` (aiohttp's ``TCPSite`` and ``TestServer``
+among them) serves its connections under ``network_time()``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import math
 import selectors
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from testbed.errors import ConfigError
 
 __all__ = ["DEFAULT_IDLE_THRESHOLD_S", "REAL_TIME", "VIRTUAL", "TestbedLoop", "Timer",
-           "check_speed"]
+           "check_speed", "network_time"]
 
 T = TypeVar("T")
 
@@ -35,6 +47,31 @@ DEFAULT_IDLE_THRESHOLD_S = 0.005
 # iterations instead of on every one: an in-process run makes no I/O at all.
 _QUIET_POLL_EVERY = 64
 _PURGE_MIN_TIMERS = 100
+
+# True in the context of network code (see network_time).
+_NETWORK: contextvars.ContextVar[bool] = contextvars.ContextVar("testbed_network",
+                                                                default=False)
+
+
+@contextmanager
+def network_time() -> Iterator[None]:
+    """Run the enclosed code, and every task and callback it starts, on real time.
+
+    For servers and clients on a TestbedLoop: start them inside this block
+    (``with network_time(): await site.start()``) so that their own timeouts
+    are real seconds whatever the pacing.  Work they hand to the engine
+    (messages on lines, ``Clock`` timers, ``advance``) stays on testbed time.
+    """
+    token = _NETWORK.set(True)
+    try:
+        yield
+    finally:
+        _NETWORK.reset(token)
+
+
+def on_network_time() -> bool:
+    """True while running under ``network_time()``."""
+    return _NETWORK.get()
 
 
 def check_speed(speed: object, where: str = "speed") -> float:
@@ -62,6 +99,12 @@ class _Drain:
 
     def __init__(self, run: Callable[[], None]) -> None:
         self._run = run
+
+
+class _NetworkTimerHandle(asyncio.TimerHandle):
+    """An asyncio timer set by network code: its deadline is real monotonic seconds."""
+
+    __slots__ = ()
 
 
 class Timer:
@@ -129,11 +172,15 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         # (deadline, scheduling order, asyncio TimerHandle or Timer)
         self._timers: list[tuple[float, int, Any]] = []
         self._cancelled_timers = 0
+        # Network code's timers: (real monotonic deadline, order, handle).
+        self._net_timers: list[tuple[float, int, asyncio.TimerHandle]] = []
+        self._cancelled_net_timers = 0
         self._speed = REAL_TIME
         self._paused = False
         self._anchor_real = self._real_monotonic()
         self._anchor_now = 0.0
         self._limits: list[tuple[float, int, asyncio.Future[None]]] = []  # advance_to heap
+        self._advances: dict[asyncio.Future[None], Timer] = {}  # advance_to, clock running
         self._instant_waiters: list[asyncio.Future[None]] = []
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._executor_jobs = 0
@@ -155,7 +202,14 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     # -- time and timers ------------------------------------------------
     def time(self) -> float:
+        """Testbed time; real monotonic seconds for code under ``network_time()``."""
+        if _NETWORK.get():
+            return self._real_monotonic()
         return self._now
+
+    def real_time(self) -> float:
+        """Real monotonic seconds, in any context (the base of network timers)."""
+        return self._real_monotonic()
 
     def call_at(  # type: ignore[override]
         self,
@@ -166,9 +220,24 @@ class TestbedLoop(asyncio.SelectorEventLoop):
     ) -> asyncio.TimerHandle:
         if when is None:
             raise TypeError("when cannot be None")
+        if _NETWORK.get():
+            return self.call_at_real(when, callback, *args, context=context)
         self._check_closed()  # type: ignore[attr-defined]
         handle = asyncio.TimerHandle(when, callback, args, self, context)
         heapq.heappush(self._timers, (when, next(self._seq), handle))
+        handle._scheduled = True  # type: ignore[attr-defined]
+        return handle
+
+    def call_at_real(self, when: float, callback: Callable[..., object], *args: Any,
+                     context: Any = None) -> asyncio.TimerHandle:
+        """Call ``callback(*args)`` at real monotonic time ``when`` (see ``real_time``).
+
+        Such timers run in every pacing mode, paused or not; the clock neither
+        waits for them nor jumps to them.
+        """
+        self._check_closed()  # type: ignore[attr-defined]
+        handle = _NetworkTimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._net_timers, (when, next(self._seq), handle))
         handle._scheduled = True  # type: ignore[attr-defined]
         return handle
 
@@ -219,7 +288,10 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
         if handle._scheduled:  # type: ignore[attr-defined]
-            self._cancelled_timers += 1
+            if isinstance(handle, _NetworkTimerHandle):
+                self._cancelled_net_timers += 1
+            else:
+                self._cancelled_timers += 1
 
     def next_deadline(self) -> float | None:
         """Deadline of the earliest live timer, or None."""
@@ -247,6 +319,11 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             heapq.heappop(timers)[2]._scheduled = False
             self._cancelled_timers -= 1
 
+    async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
+        """``asyncio``'s ``create_server``; its connections run on network (real) time."""
+        with network_time():
+            return await super().create_server(*args, **kwargs)
+
     # -- pacing ----------------------------------------------------------
     @property
     def speed(self) -> float:
@@ -262,7 +339,15 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         return self._paused
 
     def pause(self) -> None:
+        """Stop time where it is.  Every ``advance_to`` in progress ends here: its
+        future is done at the instant the clock stopped."""
         self._paused = True
+        while self._limits:
+            _finish(heapq.heappop(self._limits)[2])
+        for waiter, timer in list(self._advances.items()):
+            timer.cancel()
+            _finish(waiter)
+        self._advances.clear()
 
     def resume(self) -> None:
         self._paused = False
@@ -270,22 +355,30 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         # Pending advance_to targets are now reached by the running clock.
         while self._limits:
             target, _seq, waiter = heapq.heappop(self._limits)
-            self.call_at(target, _finish, waiter)
+            self._advance_running(target, waiter)
 
     def _set_anchor(self) -> None:
         self._anchor_real = self._real_monotonic()
         self._anchor_now = self._now
 
     def advance_to(self, target: float) -> asyncio.Future[None]:
-        """Drive a paused loop to ``target``; the future is done when it is there."""
+        """Drive a paused loop to ``target`` (on a running one, wait for it); the
+        future is done when the clock is there, or when ``pause`` stops it."""
         waiter = self.create_future()
         if target <= self._now:
             waiter.set_result(None)
         elif self._paused:
             heapq.heappush(self._limits, (target, next(self._seq), waiter))
         else:
-            self.call_at(target, _finish, waiter)
+            self._advance_running(target, waiter)
         return waiter
+
+    def _advance_running(self, target: float, waiter: asyncio.Future[None]) -> None:
+        self._advances[waiter] = self.schedule(target, _finish, waiter)
+        waiter.add_done_callback(self._advance_done)
+
+    def _advance_done(self, waiter: asyncio.Future[None]) -> None:
+        self._advances.pop(waiter, None)
 
     def instant_over(self) -> asyncio.Future[None]:
         """A future that is done when nothing is left to run at the current instant."""
@@ -330,10 +423,19 @@ class TestbedLoop(asyncio.SelectorEventLoop):
                 self.on_jump(when)
 
     def _poll(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` real seconds (None: no limit) for socket data.
+
+        True if the wait ended early: data arrived, or a network timer fell due
+        (the wait is cut short for it)."""
+        cut = False
+        if self._net_timers:
+            until_net = self._net_timers[0][0] - self._real_monotonic()
+            if timeout is None or until_net < timeout:
+                timeout, cut = max(0.0, until_net), True
         events = self._selector.select(timeout)  # type: ignore[attr-defined]
         if events:
             self._process_events(events)  # type: ignore[attr-defined]
-        return bool(events)
+        return cut or bool(events)
 
     def _wake_waiters(self, waiters: list[asyncio.Future[None]]) -> None:
         for waiter in waiters:
@@ -355,6 +457,8 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         timers = self._timers
         if timers and timers[0][0] <= self._now:
             self._collect_due_timers()
+        if self._net_timers:
+            self._collect_due_net_timers()
         for _ in range(len(ready)):
             handle = ready.popleft()
             if not handle._cancelled:
@@ -441,8 +545,30 @@ class TestbedLoop(asyncio.SelectorEventLoop):
             handle._scheduled = False
             ready.append(handle)
 
+    def _collect_due_net_timers(self) -> None:
+        timers = self._net_timers
+        if self._cancelled_net_timers * 2 > len(timers) > _PURGE_MIN_TIMERS:
+            live = [entry for entry in timers if not entry[2]._cancelled]
+            for entry in timers:
+                if entry[2]._cancelled:
+                    entry[2]._scheduled = False  # type: ignore[attr-defined]
+            heapq.heapify(live)
+            self._net_timers = timers = live
+            self._cancelled_net_timers = 0
+        now = self._real_monotonic()
+        ready = self._ready  # type: ignore[attr-defined]
+        while timers and timers[0][0] <= now:
+            handle = heapq.heappop(timers)[2]
+            if handle._cancelled:
+                self._cancelled_net_timers -= 1
+            handle._scheduled = False  # type: ignore[attr-defined]
+            ready.append(handle)
+
     def close(self) -> None:
         for _when, _seq, handle in self._timers:
             handle._scheduled = False
+        for _when, _seq, handle in self._net_timers:
+            handle._scheduled = False  # type: ignore[attr-defined]
         self._timers.clear()
+        self._net_timers.clear()
         super().close()

@@ -30,6 +30,7 @@ import pytest
 
 from testbed.centre import Testbed
 from testbed.clock import TestbedLoop
+from testbed.loop import network_time
 
 __all__ = ["ServedTestbed", "served_testbed", "testbed"]
 
@@ -83,6 +84,11 @@ async def served_testbed(testbed: Testbed) -> AsyncIterator[ServedTestbed]:
 
     from testbed.server import create_app
 
-    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server, \
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
-        yield ServedTestbed(testbed, str(server.make_url("")).rstrip("/"), session)
+    server = TestServer(create_app(testbed), host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+            yield ServedTestbed(testbed, str(server.make_url("")).rstrip("/"), session)
+    finally:
+        with network_time():  # the server's shutdown timeouts are real seconds
+            await server.close()

@@ -11,6 +11,7 @@ import pytest
 from fakes import MockAgent, MockCaller
 from testbed import Clock, ConfigError, Testbed
 from testbed.demos import SERVICE_NUMBER, setup_queued_callback
+from testbed.loop import network_time
 from testbed.messages import Connected, Message
 
 from .conftest import JOHN, seed_centre
@@ -189,3 +190,19 @@ async def test_virtual_clock_waits_for_a_busy_worker_thread() -> None:
         tb.clock.call_later(10, lambda: None)
         await asyncio.get_running_loop().run_in_executor(None, work)
         assert tb.now == 0
+
+
+@pytest.mark.testbed
+async def test_network_timers_never_move_a_virtual_clock() -> None:
+    async with Testbed() as tb:
+        loop = tb.clock.loop
+        with network_time():
+            keepalive = loop.call_later(3630, lambda: None)  # a server's idle timeout
+        fired: list[float] = []
+        tb.clock.call_at(10, lambda: fired.append(tb.now))
+        await tb.run_until_idle()
+        assert fired == [10.0]
+        assert tb.now == 10.0  # not 3630: the clock never jumps to a network timer
+        assert not keepalive.cancelled()
+        keepalive.cancel()
+

@@ -13,6 +13,7 @@ from testbed.clock import run
 from testbed.demos import CENTRES
 from testbed.errors import ConfigError, FlowError
 from testbed.flows import Flow
+from testbed.loop import network_time
 from testbed.stores import open_store
 
 __all__ = ["serve"]
@@ -49,7 +50,8 @@ def serve(args: argparse.Namespace) -> int:
                       flush=True)
                 await asyncio.Event().wait()
             finally:
-                await runner.cleanup()
+                with network_time():  # its shutdown timeouts are real seconds
+                    await runner.cleanup()
 
     try:
         run(serving(), speed=args.speed)
