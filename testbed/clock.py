@@ -44,6 +44,7 @@ from testbed.errors import ConfigError
 from testbed.loop import REAL_TIME, VIRTUAL, TestbedLoop, Timer, check_speed
 
 __all__ = [
+    "LAST_INSTANT",
     "REAL_TIME",
     "VIRTUAL",
     "Cancellable",
@@ -60,6 +61,9 @@ __all__ = [
 T = TypeVar("T")
 
 DEFAULT_START = "2022-04-08T11:35:00Z"
+#: Testbed time never passes this instant, so every time stays a datetime
+#: (records, exports and metrics keep working to the end).
+LAST_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def seconds_since(start: datetime, when: float | str | datetime) -> float:
@@ -158,6 +162,20 @@ class Clock:
         """Testbed seconds for an instant given as seconds, ISO text or datetime."""
         return seconds_since(self.start, when)
 
+    @property
+    def horizon_s(self) -> float:
+        """The latest testbed time the clock may reach (``LAST_INSTANT``)."""
+        return (LAST_INSTANT - self.start).total_seconds()
+
+    def check_reachable(self, t: float, where: str) -> float:
+        """``t`` if it is a testbed time the clock can reach, else ConfigError
+        starting with ``where`` (what asked for it, e.g. "advance: 'seconds' = 1e+308")."""
+        if not t <= self.horizon_s:  # also rejects NaN
+            raise ConfigError(f"{where} would take the clock past the last instant it can "
+                              f"reach ({LAST_INSTANT:%Y-%m-%dT%H:%M:%SZ}, at most "
+                              f"{self.horizon_s - self.now:.0f} s from now)")
+        return t
+
     # -- pacing -----------------------------------------------------------
     @property
     def speed(self) -> float:
@@ -183,17 +201,21 @@ class Clock:
         """Move time forward by ``seconds``, firing every timer due on the way.
 
         On a paused clock this drives time itself; on a running clock it
-        simply waits that long in testbed time.
+        simply waits that long in testbed time.  ``pause`` ends it early,
+        where the clock stopped.  Time cannot pass ``LAST_INSTANT``
+        (ConfigError).
         """
-        if seconds < 0:
+        if not seconds >= 0:  # also rejects NaN
             raise ConfigError(f"advance takes seconds >= 0, got {seconds!r}")
+        self.check_reachable(self.now + seconds, f"advance: 'seconds' = {seconds!r}")
         await self.loop.advance_to(self.loop._now + seconds)
         # Let callbacks scheduled for exactly the target run before returning.
         await self.settle()
 
     async def run_until(self, when: float | str | datetime) -> None:
         """Advance to testbed time ``when`` (seconds since start, or an instant)."""
-        await self.advance(max(0.0, self.seconds(when) - self.now))
+        t = self.check_reachable(self.seconds(when), f"run_until: 'until' = {when!r}")
+        await self.advance(max(0.0, t - self.now))
 
     async def settle(self) -> None:
         """Return once nothing is ready to run at the current instant."""

@@ -22,6 +22,7 @@ from testbed.errors import ProtocolError
 from testbed.frozen import quick_init
 
 __all__ = [
+    "DEFAULT_ACK_TIMEOUT_S",
     "MAX_MESSAGE_BYTES",
     "PROTOCOL_VERSION",
     "Accept",
@@ -53,6 +54,8 @@ __all__ = [
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
+#: Real seconds an endpoint connected with ``ack=1`` has to acknowledge each message.
+DEFAULT_ACK_TIMEOUT_S = 30.0
 MAX_TEXT_CHARS = 4096
 
 

@@ -31,6 +31,8 @@ import asyncio
 import hmac
 import json
 import math
+import re
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -40,9 +42,10 @@ from aiohttp import WSMsgType, web
 from testbed.agents import QueueRouting, RoutingProfile
 from testbed.centre import Testbed
 from testbed.clock import Cancellable
-from testbed.errors import ConfigError, ProtocolError, TestbedError
+from testbed.errors import ConfigError, ProtocolError, StateError, TestbedError
 from testbed.lines import LineEnd
 from testbed.messages import (
+    DEFAULT_ACK_TIMEOUT_S,
     MAX_MESSAGE_BYTES,
     Ack,
     Alarm,
@@ -56,11 +59,12 @@ from testbed.messages import (
 from testbed.metrics import historical, realtime
 from testbed.records import ContactEvent, format_timestamp_ms
 
-__all__ = ["TESTBED_KEY", "create_app"]
+__all__ = ["DEFAULT_ACK_TIMEOUT_S", "TESTBED_KEY", "create_app"]
 
 T = TypeVar("T")
 
 TESTBED_KEY: web.AppKey[Testbed] = web.AppKey("testbed", Testbed)
+ACK_TIMEOUT_KEY: web.AppKey[float] = web.AppKey("ack_timeout_s", float)
 MAX_TIMERS_PER_ENDPOINT = 10_000
 MAX_NAME_CHARS = 200
 # Per-queue lists (queues, priorities, delays) of an agent's routing profile.
@@ -69,23 +73,53 @@ MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES
 
 
 class _Endpoint:
-    """One endpoint WebSocket bridged to its line end."""
+    """One endpoint WebSocket bridged to its line end.
 
-    def __init__(self, ws: web.WebSocketResponse, line: LineEnd, tb: Testbed, acks: bool) -> None:
+    With acks, every message sent holds the clock until the endpoint acks it;
+    a message left unacknowledged for ``ack_timeout_s`` real seconds drops the
+    endpoint as if its socket had closed (after an ``ack_timeout`` error).
+    """
+
+    def __init__(self, ws: web.WebSocketResponse, line: LineEnd, tb: Testbed, acks: bool,
+                 ack_timeout_s: float, disconnect: Callable[[], None]) -> None:
         self.ws = ws
         self.line = line
         self.tb = tb
+        self.loop = tb.clock.loop
         self.acks = acks
-        self.owed = 0
+        self.ack_timeout_s = ack_timeout_s
+        self.owed: deque[float] = deque()  # real time each unacknowledged message was sent
+        self.deadline: asyncio.TimerHandle | None = None
         self.timers: dict[str, Cancellable] = {}
         self.outbox: asyncio.Queue[Message | None] = asyncio.Queue()
+        self._disconnect: Callable[[], None] | None = disconnect
         line.on_receive(self._deliver)
 
     def _deliver(self, message: Message) -> None:
         if self.acks:
-            self.owed += 1
-            self.tb.clock.loop.hold()
+            self.owed.append(self.loop.real_time())
+            self.loop.hold()
+            if self.deadline is None:
+                self._arm(self.owed[0])
         self.outbox.put_nowait(message)
+
+    def _arm(self, since: float) -> None:
+        self.deadline = self.loop.call_at_real(since + self.ack_timeout_s, self._check_acks)
+
+    def _check_acks(self) -> None:
+        """The ack deadline timer: re-arm for the oldest message owed, or drop the endpoint."""
+        self.deadline = None
+        if not self.owed:
+            return
+        if self.owed[0] + self.ack_timeout_s > self.loop.real_time():
+            self._arm(self.owed[0])
+            return
+        late = len(self.owed)
+        self.drop()
+        self.outbox.put_nowait(Error(
+            "ack_timeout", f"{late} message(s) not acknowledged within "
+                           f"{self.ack_timeout_s:g} s; the endpoint is disconnected"))
+        self.outbox.put_nowait(None)  # the writer closes the socket after the error
 
     def _ring(self, ref: str) -> None:
         self.timers.pop(ref, None)
@@ -94,6 +128,7 @@ class _Endpoint:
     async def _write(self) -> None:
         while (message := await self.outbox.get()) is not None:
             await self.ws.send_str(encode(message, self.tb.now))
+        await self.ws.close()
 
     def _refuse(self, problem: ProtocolError | TestbedError) -> None:
         field = problem.field if isinstance(problem, ProtocolError) else None
@@ -102,12 +137,16 @@ class _Endpoint:
     def _handle(self, message: Message) -> None:
         clock = self.tb.clock
         if isinstance(message, Ack):
-            if self.owed > 0:
-                self.owed -= 1
-                clock.loop.release()
+            if self.owed:
+                self.owed.popleft()
+                self.loop.release()
         elif isinstance(message, SetTimer):
             if not math.isfinite(message.at_s):
                 raise ProtocolError("set_timer: at_s must be finite", field="at_s")
+            try:
+                clock.check_reachable(message.at_s, f"set_timer: 'at_s' = {message.at_s!r}")
+            except ConfigError as exc:
+                raise ProtocolError(str(exc), field="at_s") from None
             if len(self.timers) >= MAX_TIMERS_PER_ENDPOINT and message.ref not in self.timers:
                 raise ProtocolError(f"set_timer: more than {MAX_TIMERS_PER_ENDPOINT} timers "
                                     f"pending", field="ref")
@@ -125,10 +164,32 @@ class _Endpoint:
         else:
             self.line.send(message)
 
+    def drop(self) -> None:
+        """Leave the contact centre as if the socket had closed (once): the line
+        hears nothing more, timers go, the clock is released, calls end."""
+        disconnect, self._disconnect = self._disconnect, None
+        if disconnect is None:
+            return
+        # Whatever the switchboard still says (the calls it now ends) has
+        # nobody to hear it, and must not hold the clock.
+        self.line.on_receive(_discard)
+        for handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+        self.loop.release(len(self.owed))
+        self.owed.clear()
+        self.acks = False
+        disconnect()
+
     async def run(self) -> None:
         writer = asyncio.create_task(self._write())
         try:
             async for frame in self.ws:
+                if self._disconnect is None:
+                    continue  # dropped: only the close handshake is left
                 if frame.type is WSMsgType.TEXT:
                     try:
                         self._handle(decode(frame.data))
@@ -140,13 +201,7 @@ class _Endpoint:
                 elif frame.type is WSMsgType.ERROR:
                     break
         finally:
-            # Whatever the switchboard still says (the calls it now ends) has
-            # nobody to hear it, and must not hold the clock.
-            self.line.on_receive(_discard)
-            for handle in self.timers.values():
-                handle.cancel()
-            self.tb.clock.loop.release(self.owed)
-            self.owed = 0
+            self.drop()
             self.outbox.put_nowait(None)
             await writer
 
@@ -185,6 +240,33 @@ def _list(request: web.Request, name: str, convert: Callable[[str], T],
                                       f"numbers, got {text!r}") from None
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _number(request: web.Request, name: str) -> str:
+    """An E.164 phone number query parameter (``%2B`` for its ``+`` in a URL)."""
+    value = _query(request, name)
+    assert value is not None
+    if not _E164.fullmatch(value):
+        hint = (" (a '+' in a URL query means a space: write it as %2B)"
+                if value.startswith(" ") else "")
+        raise web.HTTPBadRequest(text=f"query parameter {name!r} must be an E.164 number "
+                                      f"such as +15555550123{hint}, got {value!r}")
+    return value
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    value = request.query.get(name)
+    if value is None:
+        return False
+    try:
+        return _FLAGS[value.lower()]
+    except KeyError:
+        raise web.HTTPBadRequest(text=f"query parameter {name!r} must be 1 or 0 (or true / "
+                                      f"false), got {value[:MAX_NAME_CHARS]!r}") from None
+
+
 def _testbed(request: web.Request) -> Testbed:
     return request.app[TESTBED_KEY]
 
@@ -192,25 +274,28 @@ def _testbed(request: web.Request) -> Testbed:
 async def _serve_endpoint(request: web.Request, connect: Callable[[], LineEnd],
                           disconnect: Callable[[], None]) -> web.WebSocketResponse:
     tb = _testbed(request)
+    acks = _flag(request, "ack")
     try:
         line = connect()
-    except ConfigError as exc:
+    except ConfigError as exc:  # a bad request: unknown queue, bad after-contact work
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    except StateError as exc:  # this number or username is connected already
         raise web.HTTPConflict(text=str(exc)) from None
     # Frames up to MAX_FRAME_BYTES are read and refused with an error naming the
     # size (the line carries on); only larger ones close the connection.
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=None)
+    endpoint = _Endpoint(ws, line, tb, acks, request.app[ACK_TIMEOUT_KEY], disconnect)
     try:
         await ws.prepare(request)
-        await _Endpoint(ws, line, tb, request.query.get("ack") == "1").run()
+        await endpoint.run()
     finally:
-        disconnect()
+        endpoint.drop()
     return ws
 
 
 async def caller_endpoint(request: web.Request) -> web.StreamResponse:
     tb = _testbed(request)
-    number = _query(request, "number")
-    assert number is not None
+    number = _number(request, "number")
     return await _serve_endpoint(request, lambda: tb.connect_phone(number),
                                  lambda: tb.switchboard.disconnect_phone(number))
 
@@ -224,7 +309,11 @@ async def agent_endpoint(request: web.Request) -> web.StreamResponse:
     try:
         acw_timeout_s = float(acw) if acw is not None else 0.0
     except ValueError:
-        raise web.HTTPBadRequest(text=f"acw_timeout_s must be a number, got {acw!r}") from None
+        acw_timeout_s = math.nan
+    if not 0 <= acw_timeout_s < math.inf:
+        raise web.HTTPBadRequest(text=f"query parameter 'acw_timeout_s' must be a number of "
+                                      f"seconds >= 0 (0: until the agent ends it), "
+                                      f"got {acw!r}")
     names = [q for q in queues.split(",") if q]
     priorities = _list(request, "priorities", int, len(names)) or [1] * len(names)
     delays = _list(request, "delays", float, len(names)) or [0.0] * len(names)
@@ -371,11 +460,21 @@ def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
     return check
 
 
-def create_app(tb: Testbed, token: str | None = None) -> web.Application:
-    """The aiohttp application serving ``tb`` (which must be open)."""
+def create_app(tb: Testbed, token: str | None = None, *,
+               ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S) -> web.Application:
+    """The aiohttp application serving ``tb`` (which must be open).
+
+    ``token``: every request needs ``Authorization: Bearer TOKEN``.
+    ``ack_timeout_s``: real seconds an ``ack=1`` endpoint has to acknowledge
+    each message before it is disconnected.
+    """
+    if not 0 < ack_timeout_s < math.inf:
+        raise ConfigError(f"ack_timeout_s must be a number of seconds > 0, "
+                          f"got {ack_timeout_s!r}")
     app = web.Application(middlewares=[_auth(token)] if token else [],
                           client_max_size=MAX_MESSAGE_BYTES)
     app[TESTBED_KEY] = tb
+    app[ACK_TIMEOUT_KEY] = float(ack_timeout_s)
     app.router.add_get("/v1/endpoints/caller", caller_endpoint)
     app.router.add_get("/v1/endpoints/agent", agent_endpoint)
     app.router.add_get("/v1/contacts", list_contacts)

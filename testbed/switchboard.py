@@ -126,7 +126,7 @@ class Switchboard(FlowActions, Routing):
         callers leave, so a long run holds only those still in play.
         """
         if number in self.phones:
-            raise ConfigError(f"phone number {number!r} is connected already")
+            raise StateError(f"phone number {number!r} is connected already")
         endpoint, end = line_pair(self._loop, f"phone {number}")
         phone = self.phones[number] = Phone(number, end, transient)
         end.on_receive(partial(self._from_phone, phone))
@@ -136,7 +136,7 @@ class Switchboard(FlowActions, Routing):
                       acw_timeout_s: float = 0.0) -> LineEnd:
         """A new agent line for ``username`` (Offline until they set Available)."""
         if username in self.agents:
-            raise ConfigError(f"agent {username!r} is connected already")
+            raise StateError(f"agent {username!r} is connected already")
         unknown = [q for q in queues.priorities if q not in self.queues]
         if unknown:
             raise ConfigError(f"agent {username!r}: no queue named {unknown[0]!r}; "
@@ -225,16 +225,15 @@ class Switchboard(FlowActions, Routing):
         if isinstance(message, Dial):
             self._dial(phone, message.to)
             return
-        contact_id = getattr(message, "contact_id", None)
-        contact = phone.contacts.get(contact_id) if isinstance(contact_id, str) else None
+        if not isinstance(message, Hangup | SendDigits | Answer):
+            self._refuse(phone.line, WRONG_ROLE, f"a caller cannot send {message.type!r}; "
+                         f"a caller sends dial, send_digits, answer and hangup")
+            return
+        contact = phone.contacts.get(message.contact_id)
         if contact is None:
-            if contact_id is None:
-                self._refuse(phone.line, "unexpected_message",
-                             f"a caller cannot send {message.type!r}")
-            else:
-                self._refuse(phone.line, "unknown_contact",
-                             f"contact {contact_id!r} is not a live contact of phone "
-                             f"{phone.number!r}", contact_id)
+            self._refuse(phone.line, "unknown_contact",
+                         f"contact {message.contact_id!r} is not a live contact of phone "
+                         f"{phone.number!r}", message.contact_id)
             return
         try:
             if isinstance(message, Hangup):
@@ -243,10 +242,8 @@ class Switchboard(FlowActions, Routing):
                 self._end(contact, _CUSTOMER_DISCONNECT)
             elif isinstance(message, SendDigits):
                 self._digits(contact, message.digits)
-            elif isinstance(message, Answer):
-                self._answer(contact)
             else:
-                raise StateError(f"a caller cannot send {message.type!r}")
+                self._answer(contact)
         except StateError as exc:
             self._refuse(phone.line, "bad_state", str(exc), contact.id)
 
@@ -281,9 +278,12 @@ class Switchboard(FlowActions, Routing):
     # -- agent messages -----------------------------------------------------
     def _from_agent(self, agent: Agent, message: Message) -> None:
         action = _AGENT_ACTIONS.get(type(message))
+        if action is None:
+            self._refuse(agent.line, WRONG_ROLE, f"an agent cannot send {message.type!r}; an "
+                         f"agent sends set_status, accept, reject, hangup and "
+                         f"end_after_contact_work", getattr(message, "contact_id", None))
+            return
         try:
-            if action is None:
-                raise StateError(f"an agent cannot send {message.type!r}")
             action(self, agent, message)
         except StateError as exc:
             self._refuse(agent.line, "bad_state", str(exc),
@@ -504,6 +504,10 @@ class Switchboard(FlowActions, Routing):
         if not self._next_status(agent):
             self._make_available(agent)
 
+
+#: The error code for a message the endpoint's role does not send (a caller's
+#: ``accept``, an agent's ``dial``).
+WRONG_ROLE = "wrong_role"
 
 # What each message from an agent does; anything else is refused.
 _AGENT_ACTIONS: dict[type[Message], Callable[[Switchboard, Agent, Any], None]] = {

@@ -7,8 +7,10 @@ aiohttp from the test's own (ordinary) event loop, from docs/protocol.md alone.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -92,3 +94,201 @@ async def test_an_idle_virtual_clock_stays_put_while_clients_come_and_go(
             state = await clock(session, virtual_server.url)
     assert state["now_s"] == 0.0
     assert state["wall"] == "2022-04-08T11:35:00.000Z"
+
+
+# -- 2. the clock stays within the instants it can represent -------------------
+
+
+async def post_clock(session: aiohttp.ClientSession, url: str,
+                     body: dict[str, Any]) -> tuple[int, str]:
+    async with session.post(f"{url}/v1/clock", json=body) as response:
+        return response.status, await response.text()
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"action": "advance", "seconds": 1e308}, "'seconds'"),
+    ({"action": "advance", "seconds": 1e12}, "'seconds'"),
+    ({"action": "run_until", "until": 1e308}, "'until'"),
+    ({"action": "run_until", "until": 1e12}, "'until'"),
+])
+async def test_a_clock_request_past_the_last_instant_is_refused_and_the_server_carries_on(
+        virtual_server: Served, body: dict[str, Any], field: str) -> None:
+    url = virtual_server.url
+    async with aiohttp.ClientSession() as session:
+        status, text = await post_clock(session, url, body)
+        assert status == 400
+        assert field in text and "9999-01-01T00:00:00Z" in text
+        for path in ("/v1/clock", "/v1/contacts", "/v1/metrics/realtime",
+                     "/v1/metrics/historical"):
+            async with session.get(f"{url}{path}") as response:
+                assert response.status == 200, path
+        assert (await clock(session, url))["now_s"] == 0.0
+        # The largest advance that fits still works.
+        status, text = await post_clock(session, url, {"action": "advance", "seconds": 86_400})
+        assert status == 200 and '"now_s": 86400.0' in text
+
+
+async def test_a_timer_past_the_last_instant_is_refused_naming_at_s(
+        virtual_server: Served) -> None:
+    async with aiohttp.ClientSession() as session, session.ws_connect(
+            f"{virtual_server.url}/v1/endpoints/caller?number=%2B15555550123") as ws:
+        await ws.send_json({"type": "set_timer", "ref": "far", "at_s": 1e308})
+        error = await ws.receive_json()
+        assert (error["type"], error["code"], error["field"]) == ("error", "bad_message", "at_s")
+        assert "9999-01-01T00:00:00Z" in error["detail"]
+        async with session.get(f"{virtual_server.url}/v1/clock") as response:
+            assert response.status == 200
+
+
+@pytest.mark.serve_options("--paused")
+async def test_pause_stops_a_long_advance_with_a_live_call(virtual_server: Served) -> None:
+    url = virtual_server.url
+    async with aiohttp.ClientSession() as session, session.ws_connect(
+            f"{url}/v1/endpoints/caller?number=%2B15555550123") as caller:
+        await caller.send_json({"type": "dial", "to": SERVICE_NUMBER})
+        # The caller waits in queue (no agent): its queue flow plays forever.
+        advance = asyncio.ensure_future(
+            post_clock(session, url, {"action": "advance", "seconds": 1e9}))
+        async for frame in caller:
+            if frame.json()["t"] > 3600:  # an hour in: the advance is running
+                break
+        status, _text = await post_clock(session, url, {"action": "pause"})
+        assert status == 200
+        status, _text = await asyncio.wait_for(advance, 60)
+        assert status == 200
+        stopped = await clock(session, url)
+        assert stopped["paused"] is True and 3600 < stopped["now_s"] < 1e9
+        assert (await clock(session, url))["now_s"] == stopped["now_s"]  # it stays stopped
+
+
+# -- 3. an endpoint that never acks cannot freeze the clock -----------------------
+
+
+@pytest.mark.serve_options("--ack-timeout-s", "0.5")
+async def test_an_endpoint_that_never_acks_is_disconnected_and_the_clock_goes_on(
+        virtual_server: Served) -> None:
+    url = virtual_server.url
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(
+                f"{url}/v1/endpoints/caller?number=%2B15555550123&ack=1") as ws:
+            await ws.send_json({"type": "dial", "to": SERVICE_NUMBER})
+            heard = [frame.json() async for frame in ws if frame.type is aiohttp.WSMsgType.TEXT]
+        assert heard[0]["type"] == "call_started"
+        assert heard[-1]["type"] == "error" and heard[-1]["code"] == "ack_timeout"
+        assert ws.closed
+        status, text = await asyncio.wait_for(
+            post_clock(session, url, {"action": "advance", "seconds": 60}), 30)
+        assert status == 200 and '"now_s": 60.0' in text
+        async with session.get(f"{url}/v1/contacts") as response:
+            [record] = await response.json()
+        assert record["DisconnectReason"] == "CUSTOMER_DISCONNECT"
+        assert record["DisconnectTimestamp"] == "2022-04-08T11:35:00Z"
+        # The number is free again.
+        async with session.ws_connect(
+                f"{url}/v1/endpoints/caller?number=%2B15555550123") as again:
+            await again.send_json({"type": "dial", "to": SERVICE_NUMBER})
+            assert (await again.receive_json())["type"] == "call_started"
+
+
+# -- 4. query parameters are validated -------------------------------------------
+
+
+async def get_status(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
+    # A plain GET: the parameters are checked before the WebSocket handshake.
+    async with session.get(url) as response:
+        return response.status, await response.text()
+
+
+@pytest.mark.parametrize("query, status, words", [
+    ("number=+15555550123", 400, ["'number'", "%2B"]),      # unencoded '+': a space
+    ("number=abc", 400, ["'number'", "E.164"]),
+    ("number=%2B0123", 400, ["'number'"]),
+    ("number=%2B15555550123&ack=maybe", 400, ["'ack'", "maybe"]),
+])
+async def test_bad_caller_query_parameters_are_refused_naming_them(
+        virtual_server: Served, query: str, status: int, words: list[str]) -> None:
+    async with aiohttp.ClientSession() as session:
+        got, text = await get_status(session, f"{virtual_server.url}/v1/endpoints/caller?"
+                                              f"{query}")
+    assert got == status
+    for word in words:
+        assert word in text
+
+
+@pytest.mark.parametrize("query, words", [
+    ("username=al&queues=InboundQueue&acw_timeout_s=-1", ["'acw_timeout_s'", "-1"]),
+    ("username=al&queues=InboundQueue&acw_timeout_s=nan", ["'acw_timeout_s'"]),
+    ("username=al&queues=NoSuchQueue", ["NoSuchQueue"]),
+    ("username=al&queues=InboundQueue&ack=yes", ["'ack'"]),
+])
+async def test_bad_agent_query_parameters_are_400_not_409(
+        virtual_server: Served, query: str, words: list[str]) -> None:
+    async with aiohttp.ClientSession() as session:
+        got, text = await get_status(session, f"{virtual_server.url}/v1/endpoints/agent?"
+                                              f"{query}")
+    assert got == 400
+    for word in words:
+        assert word in text
+
+
+async def test_a_second_connection_for_the_same_agent_is_409(virtual_server: Served) -> None:
+    url = f"{virtual_server.url}/v1/endpoints/agent?username=al&queues=InboundQueue&ack=true"
+    async with aiohttp.ClientSession() as session, session.ws_connect(url):
+        got, text = await get_status(session, url)
+    assert got == 409 and "'al'" in text
+
+
+async def test_a_message_of_the_other_role_gets_one_error_code(virtual_server: Served) -> None:
+    url = virtual_server.url
+    async with aiohttp.ClientSession() as session, \
+            session.ws_connect(f"{url}/v1/endpoints/caller?number=%2B15555550123") as caller, \
+            session.ws_connect(f"{url}/v1/endpoints/agent?username=al&queues=InboundQueue"
+                               ) as agent:
+        await caller.send_json({"type": "accept", "contact_id": "x"})
+        await caller.send_json({"type": "set_status", "status": "Available"})
+        await caller.send_json({"type": "end_after_contact_work", "contact_id": "x"})
+        await agent.send_json({"type": "dial", "to": SERVICE_NUMBER})
+        await agent.send_json({"type": "answer", "contact_id": "x"})
+        await agent.send_json({"type": "send_digits", "contact_id": "x", "digits": "1"})
+        caller_codes = [(await caller.receive_json())["code"] for _ in range(3)]
+        agent_codes = [(await agent.receive_json())["code"] for _ in range(3)]
+    assert caller_codes == agent_codes == ["wrong_role"] * 3
+
+
+# -- 5. a scaled replay, started paused as the docs show, is exact ----------------
+
+
+@pytest.mark.testbed  # on the testbed's loop, for the in-process run it is compared with
+async def test_a_paused_then_resumed_scaled_replay_gives_the_seed_records() -> None:
+    from fakes import MockAgent, MockCaller
+    from testbed import Testbed
+    from testbed.demos import setup_queued_callback
+    from testbed.messages import AgentStatus
+    from testbed.remote import connect_agent, connect_caller
+
+    # docs/protocol.md's recipe for a replay, as written but for a higher speed.
+    protocol = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
+    [command] = re.findall(r"^testbed serve (.*)$", protocol.read_text(), flags=re.M)
+    flags = command.split()
+    assert "--paused" in flags
+    flags[flags.index("--speed") + 1] = "300"
+    served = await start_serve(*flags)
+    try:
+        url = served.url
+        agent = MockAgent("alex", ["InboundQueue", "CallbackQueue"], available_at=240.0)
+        john = MockCaller("+15555550123", dial=SERVICE_NUMBER, callback_after_s=120,
+                          talk_s=335)
+        async with aiohttp.ClientSession() as session, \
+                connect_agent(url, agent), connect_caller(url, john):
+            done = asyncio.ensure_future(agent.wait_for(
+                AgentStatus, lambda m: m.state == "Available" and bool(agent.handled)))
+            assert (await post_clock(session, url, {"action": "resume"}))[0] == 200
+            await asyncio.wait_for(done, 60)
+            async with session.get(f"{url}/v1/contacts") as response:
+                records = await response.json()
+    finally:
+        await stop_serve(served)
+    async with Testbed() as local:
+        setup_queued_callback(local)
+        await local.run_until_idle()
+    assert records == [r.to_ctr() for r in local.records]

@@ -6,6 +6,7 @@ A bad value is a usage error: one line naming the flag and the value, exit statu
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -15,6 +16,7 @@ from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_
 from testbed.demos import CENTRES, DEMOS, Demo
 from testbed.errors import ConfigError
 from testbed.export import FORMATS
+from testbed.messages import DEFAULT_ACK_TIMEOUT_S
 
 __all__ = ["DEFAULT_SPEED", "build_parser"]
 
@@ -39,6 +41,16 @@ def _speed(text: str) -> float:
         return check_speed(value, "--speed")
     except ConfigError:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text!r}") from None
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -157,7 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="port (default: %(default)s; 0 picks a free one)")
     serve_pace = serve.add_mutually_exclusive_group()
     serve_pace.add_argument("--speed", type=_speed, default=REAL_TIME, metavar="N",
-                            help="testbed seconds per real second (default: real time)")
+                            help="testbed seconds per real second (default: real time); the "
+                                 "clock starts with the server, so to replay a scenario at "
+                                 "the same instants start --paused and resume once the "
+                                 "endpoints are connected")
     serve_pace.add_argument("--real-time", dest="speed", action="store_const", const=REAL_TIME,
                             help="run in real time (the default)")
     serve_pace.add_argument("--virtual", dest="speed", action="store_const", const=VIRTUAL,
@@ -167,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                 f"(default: {DEFAULT_START})")
     serve.add_argument("--paused", action="store_true",
                        help="start with the clock paused (resume with POST /v1/clock)")
+    serve.add_argument("--ack-timeout-s", type=_positive_seconds, default=DEFAULT_ACK_TIMEOUT_S,
+                       metavar="S",
+                       help="real seconds an endpoint connected with ack=1 has to acknowledge "
+                            "each message; past it the endpoint gets an error and is "
+                            "disconnected (default: %(default)s)")
     serve.add_argument("--centre", choices=[*sorted(CENTRES), "none"], default="queued-callback",
                        help="the built-in contact centre to start from (default: %(default)s; "
                             "none: only what --flows and --number add)")

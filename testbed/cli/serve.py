@@ -39,7 +39,8 @@ def serve(args: argparse.Namespace) -> int:
             add_flows(tb, flows)
             for number, flow in numbers:
                 tb.add_number(number, flow)
-            runner = web.AppRunner(create_app(tb, args.token))
+            runner = web.AppRunner(create_app(tb, args.token,
+                                                ack_timeout_s=args.ack_timeout_s))
             await runner.setup()
             try:
                 site = web.TCPSite(runner, args.host, args.port)
