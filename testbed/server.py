@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from testbed.agents import QueueRouting, RoutingProfile
 from testbed.centre import Testbed
@@ -70,6 +70,10 @@ MAX_NAME_CHARS = 200
 # Per-queue lists (queues, priorities, delays) of an agent's routing profile.
 MAX_LIST_CHARS = 8192
 MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES
+# Messages (or events) waiting for a socket that does not read them: past
+# this, the endpoint (or event stream) is dropped rather than the server
+# keeping them all.
+MAX_BACKLOG = 10_000
 
 
 class _Endpoint:
@@ -96,12 +100,24 @@ class _Endpoint:
         line.on_receive(self._deliver)
 
     def _deliver(self, message: Message) -> None:
+        if self._disconnect is None:
+            return  # dropped: posted to it before it went
+        if self.outbox.qsize() >= MAX_BACKLOG:
+            self._give_up(Error("too_slow", f"more than {MAX_BACKLOG} messages wait for this "
+                                            f"endpoint to read them; it is disconnected"))
+            return
         if self.acks:
             self.owed.append(self.loop.real_time())
             self.loop.hold()
             if self.deadline is None:
                 self._arm(self.owed[0])
         self.outbox.put_nowait(message)
+
+    def _give_up(self, error: Error) -> None:
+        """Drop the endpoint; its socket hears ``error`` (after what it was sent), then closes."""
+        self.drop()
+        self.outbox.put_nowait(error)
+        self.outbox.put_nowait(None)
 
     def _arm(self, since: float) -> None:
         self.deadline = self.loop.call_at_real(since + self.ack_timeout_s, self._check_acks)
@@ -114,12 +130,9 @@ class _Endpoint:
         if self.owed[0] + self.ack_timeout_s > self.loop.real_time():
             self._arm(self.owed[0])
             return
-        late = len(self.owed)
-        self.drop()
-        self.outbox.put_nowait(Error(
-            "ack_timeout", f"{late} message(s) not acknowledged within "
-                           f"{self.ack_timeout_s:g} s; the endpoint is disconnected"))
-        self.outbox.put_nowait(None)  # the writer closes the socket after the error
+        self._give_up(Error("ack_timeout", f"{len(self.owed)} message(s) not acknowledged "
+                                           f"within {self.ack_timeout_s:g} s; the endpoint "
+                                           f"is disconnected"))
 
     def _ring(self, ref: str) -> None:
         self.timers.pop(ref, None)
@@ -418,24 +431,37 @@ async def event_stream(request: web.Request) -> web.WebSocketResponse:
     assert service is not None
     ws = web.WebSocketResponse(heartbeat=None)
     await ws.prepare(request)
-    outbox: asyncio.Queue[ContactEvent] = asyncio.Queue()
-    service.on("event", outbox.put_nowait)
+    outbox: asyncio.Queue[ContactEvent | None] = asyncio.Queue()
+    listening = True
+
+    def take(event: ContactEvent) -> None:
+        nonlocal listening
+        if outbox.qsize() < MAX_BACKLOG:
+            outbox.put_nowait(event)
+        elif listening:  # the reader is too slow: what it has, then the end
+            listening = False
+            service.remove_listener("event", take)
+            outbox.put_nowait(None)
+
+    service.on("event", take)
 
     async def write() -> None:
-        while True:
-            event = await outbox.get()
+        while (event := await outbox.get()) is not None:
             await ws.send_str(json.dumps({
                 "t": event.timestamp_s,
                 "timestamp": format_timestamp_ms(service.wall(event.timestamp_s)),
                 "contact_id": event.contact_id, "kind": str(event.kind),
                 "data": _jsonable(event.data)}))
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
+                       message=f"more than {MAX_BACKLOG} events waited to be read".encode())
 
     writer = asyncio.create_task(write())
     try:
         async for _frame in ws:
             pass  # the stream is one-way; anything sent is ignored
     finally:
-        service.remove_listener("event", outbox.put_nowait)
+        if listening:
+            service.remove_listener("event", take)
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
     return ws

@@ -292,3 +292,70 @@ async def test_a_paused_then_resumed_scaled_replay_gives_the_seed_records() -> N
         setup_queued_callback(local)
         await local.run_until_idle()
     assert records == [r.to_ctr() for r in local.records]
+
+
+# -- a reader that does not read cannot make the server keep everything ----------
+
+
+async def test_an_event_stream_reader_that_stops_reading_is_let_go(testbed: Any) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from fakes import MockCaller
+    from testbed.demos import queued_callback_centre
+    from testbed.server import MAX_BACKLOG, create_app
+
+    queued_callback_centre(testbed)
+    service = testbed.record_service
+    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server, \
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session, \
+            session.ws_connect(server.make_url("/v1/events")) as events:
+        assert events._response.connection is not None
+        transport = events._response.connection.transport
+        assert transport is not None
+        transport.pause_reading()  # a dashboard that hangs
+        await testbed.advance(1)
+        assert len(service.listeners("event")) == 1
+        callers = 0
+        # Calls at one instant each, until the server stops keeping the stream's
+        # backlog (kernel buffers take some megabytes first); bounded.
+        while service.listeners("event") and callers < 60_000:
+            for _ in range(1000):
+                callers += 1
+                testbed.add_caller(MockCaller(f"+1555{callers:07d}", dial=SERVICE_NUMBER,
+                                              patience_s=0), transient=True)
+            await testbed.advance(1)
+        assert service.listeners("event") == []  # let go
+        transport.resume_reading()
+        frames = [frame async for frame in events]
+    assert len(frames) >= MAX_BACKLOG
+    assert events.close_code == aiohttp.WSCloseCode.TRY_AGAIN_LATER
+    assert frames[-1].json()["kind"]  # whole events up to the end
+
+
+async def test_an_endpoint_that_stops_reading_is_disconnected_as_too_slow(testbed: Any) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from testbed.demos import queued_callback_centre
+    from testbed.server import MAX_BACKLOG, create_app
+
+    queued_callback_centre(testbed)
+    async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server, \
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session, \
+            session.ws_connect(server.make_url("/v1/endpoints/caller?number=%2B15555550123")
+                               ) as caller:
+        assert caller._response.connection is not None
+        transport = caller._response.connection.transport
+        assert transport is not None
+        transport.pause_reading()  # a phone that hangs, while its calls go on
+        dialled = 0
+        while dialled < 40_000 and not (testbed.records and all(
+                r.disconnect_reason == "CUSTOMER_DISCONNECT" for r in testbed.records)):
+            for _ in range(2000):
+                await caller.send_json({"type": "dial", "to": SERVICE_NUMBER})
+            dialled += 2000
+            await testbed.advance(10)  # hold music for every call
+        transport.resume_reading()
+        frames = [frame.json() async for frame in caller]
+    assert all(r.disconnect_reason == "CUSTOMER_DISCONNECT" for r in testbed.records)
+    assert len(frames) > MAX_BACKLOG
+    assert frames[-1]["type"] == "error" and frames[-1]["code"] == "too_slow"
