@@ -81,6 +81,8 @@ class Testbed:
     they are written (records are then read back from the store).
     ``records_batch=N`` writes the store once N events or more wait, rather
     than at the end of every instant (fewer, larger writes for long runs).
+    A store that holds a run already is refused (ConfigError on entering)
+    unless ``overwrite=True``, which deletes that run first.
     """
 
     __test__ = False  # not a pytest test class
@@ -100,6 +102,7 @@ class Testbed:
         keep_finished_records: bool = True,
         records_batch: int = 1,
         fsync: bool = False,
+        overwrite: bool = False,
     ) -> None:
         self._start = start
         self._speed = check_speed(speed)
@@ -114,6 +117,7 @@ class Testbed:
         self._keep_finished = keep_finished_records
         self._records_batch = check_batch(records_batch, "records_batch")
         self._fsync = fsync
+        self._overwrite = overwrite
         self._exit = ExitStack()
         self._clock: Clock | None = None
         self._switchboard: Switchboard | None = None
@@ -131,10 +135,19 @@ class Testbed:
             clock.pause()
         else:
             clock.resume()
-        store = self._store if self._store is not None else \
-            open_store(self._store_url or "memory:", self._fsync)
-        service = RecordService(clock.start, store, self._keep_finished, clock,
-                                self._records_batch)
+        try:
+            store = self._store if self._store is not None else \
+                open_store(self._store_url or "memory:", self._fsync)
+            try:
+                service = RecordService(clock.start, store, self._keep_finished, clock,
+                                        self._records_batch, overwrite=self._overwrite)
+            except BaseException:
+                if self._store is None:
+                    store.close()  # ours, opened just now; a store passed in stays open
+                raise
+        except BaseException:
+            self._exit.close()  # a refused store leaves the loop's pacing as it was
+            raise
         self._exit.callback(service.close)
         loop.end_of_instant.append(service.end_of_instant)
         self._exit.callback(loop.end_of_instant.remove, service.end_of_instant)

@@ -52,11 +52,15 @@ class RecordService(EventEmitter):
     With ``keep_finished=False`` only live contacts' events stay in memory
     (besides those waiting for the next write), so memory stays bounded in
     long runs; reads then come from the store.
+
+    A store holds one run: one that holds events already is refused
+    (ConfigError naming it) unless ``overwrite`` is true, which deletes
+    them before this run writes its own.
     """
 
     def __init__(self, start: datetime, store: RecordStore | None = None,
                  keep_finished: bool = True, clock: Clock | None = None,
-                 batch_events: int = 1) -> None:
+                 batch_events: int = 1, *, overwrite: bool = False) -> None:
         super().__init__()
         self.batch_events = check_batch(batch_events)
         self.start = start
@@ -78,7 +82,7 @@ class RecordService(EventEmitter):
         self._live = False
         self.on("new_listener", self._on_new_listener)
         if store is not None:
-            store.begin(start)
+            store.begin(start, overwrite)
         elif not keep_finished:
             raise ConfigError("keep_finished=False needs a store to stream finished "
                               "records to (e.g. jsonl:out/run.jsonl)")

@@ -19,9 +19,16 @@ events): JSON Lines and SQLite each make a virtual run about 2x slower than
 memory alone, since a virtual clock ends an instant at nearly every event;
 with ``fsync=True`` about 6x.
 
+A store holds one run.  A new run refuses a store that already holds
+events (``begin``), unless told to overwrite it: then the earlier run is
+deleted first.  So two runs never mix in one store, and reading a store
+that does mix them (written before this rule, testbed time going back) is
+an error rather than a wrong answer.
+
 Reopening a store gives back the start instant and every acknowledged
 event.  A JSON Lines file whose last line was cut by a crash opens with a
-warning and loses only that line.
+StoreWarning naming the line and loses only that line.  A file that is not
+a testbed store, or a damaged SQLite file, is a ConfigError naming it.
 """
 
 from __future__ import annotations
@@ -39,20 +46,31 @@ from testbed.clock import parse_instant
 from testbed.errors import ConfigError
 from testbed.records import DisconnectReason, EventKind, InitiationMethod
 
-__all__ = ["JsonLinesStore", "MemoryStore", "RecordStore", "SQLiteStore", "open_store"]
+__all__ = ["JsonLinesStore", "MemoryStore", "RecordStore", "SQLiteStore", "StoreWarning",
+           "in_use", "open_store"]
 
 Entry = tuple[float, str, EventKind, Any]
 FORMAT = "telephony-testbed/events"
 FORMAT_VERSION = 1
 
 
+class StoreWarning(RuntimeWarning):
+    """A store was read, but not all of it: e.g. a last line cut short by a crash."""
+
+
 class RecordStore(Protocol):
-    """Where acknowledged events go.  ``write`` returns once the batch is durable."""
+    """Where acknowledged events go.  ``write`` returns once the batch is durable.
+
+    ``begin`` starts a run; it raises ConfigError if the store holds events
+    already (``holds_events``), unless ``overwrite`` is true: then it deletes
+    them first.
+    """
 
     url: str
 
     def start_instant(self) -> datetime | None: ...
-    def begin(self, start: datetime) -> None: ...
+    def holds_events(self) -> bool: ...
+    def begin(self, start: datetime, overwrite: bool = False) -> None: ...
     def write(self, entries: Sequence[Entry]) -> None: ...
     def load(self) -> Iterator[Entry]: ...
     def close(self) -> None: ...
@@ -61,6 +79,18 @@ class RecordStore(Protocol):
 def encode_data(data: Any) -> Any:
     """Event data as JSON values (tuples become lists, enums their strings)."""
     return list(data) if isinstance(data, tuple) else data
+
+
+def in_use(name: str | Path, start: datetime | None, how: str = "overwrite=True") -> str:
+    """The message refusing a new run in store ``name``, which holds one already."""
+    started = "" if start is None else f" (started {start.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+    return f"{name} already holds a run{started}; pass {how} to replace it, or name a new file"
+
+
+def _second_run(where: str, before: float, t: float) -> ConfigError:
+    return ConfigError(f"{where}: a second run starts here (testbed time goes back from "
+                       f"{before:g} s to {t:g} s); the store mixes two runs and cannot be "
+                       f"read as one")
 
 
 _KINDS = {kind.value: kind for kind in EventKind}
@@ -98,7 +128,14 @@ class MemoryStore:
     def start_instant(self) -> datetime | None:
         return self._start
 
-    def begin(self, start: datetime) -> None:
+    def holds_events(self) -> bool:
+        return bool(self._entries)
+
+    def begin(self, start: datetime, overwrite: bool = False) -> None:
+        if self._entries and not overwrite:
+            raise ConfigError("this memory store holds a run already; pass overwrite=True "
+                              "to replace it, or use a new store")
+        self._entries.clear()
         self._start = start
 
     def write(self, entries: Sequence[Entry]) -> None:
@@ -125,9 +162,12 @@ class JsonLinesStore:
             self._read_header()
 
     def _read_header(self) -> None:
-        with self.path.open("rb") as f:
-            first = f.readline()
-            self._events_at = len(first)
+        try:
+            with self.path.open("rb") as f:
+                first = f.readline()
+                self._events_at = len(first)
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read it ({exc.strerror})") from None
         try:
             header = json.loads(first)
             if header.get("format") != FORMAT:
@@ -139,20 +179,24 @@ class JsonLinesStore:
     def start_instant(self) -> datetime | None:
         return self._start
 
-    def begin(self, start: datetime) -> None:
-        if self._start is not None:
-            if self._start != start:
-                raise ConfigError(f"{self.path} holds a run that started at "
-                                  f"{self._start.isoformat()}, not {start.isoformat()}")
-            self._file = self.path.open("a", encoding="utf-8")
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("w", encoding="utf-8")
+    def holds_events(self) -> bool:
+        return self._start is not None and self.path.stat().st_size > self._events_at
+
+    def begin(self, start: datetime, overwrite: bool = False) -> None:
+        if not overwrite and self.holds_events():
+            raise ConfigError(in_use(self.path, self._start))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("w", encoding="utf-8")  # a new run: truncated
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot write it ({exc.strerror})") from None
         header = {"format": FORMAT, "version": FORMAT_VERSION,
                   "start": start.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
-        self._file.write(json.dumps(header) + "\n")
+        line = json.dumps(header) + "\n"
+        self._file.write(line)
         self._sync()
         self._start = start
+        self._events_at = len(line.encode())
 
     def write(self, entries: Sequence[Entry]) -> None:
         dumps = json.dumps
@@ -167,22 +211,31 @@ class JsonLinesStore:
             os.fsync(self._file.fileno())
 
     def load(self) -> Iterator[Entry]:
-        with self.path.open("rb") as f:
-            f.seek(self._events_at)
-            lines = f.read().split(b"\n")
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._events_at)
+                lines = f.read().split(b"\n")
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read it ({exc.strerror})") from None
         # A complete file ends with a newline, leaving an empty last piece.
         tail = lines.pop()
+        last = 0.0
         for number, line in enumerate(lines, start=2):
             if not line.strip():
                 continue
             try:
                 t, cid, kind, data = json.loads(line)
-                yield decode_entry(t, cid, kind, data)
+                entry = decode_entry(t, cid, kind, data)
             except (ValueError, TypeError, KeyError) as exc:
                 raise ConfigError(f"{self.path}:{number}: corrupt event line ({exc})") from None
+            if entry[0] < last:
+                raise _second_run(f"{self.path}:{number}", last, entry[0])
+            last = entry[0]
+            yield entry
         if tail.strip():
-            warnings.warn(f"{self.path}: the last line was cut short (a crash while "
-                          f"writing?); it is ignored", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"{self.path}:{len(lines) + 2}: the last line was cut short (a "
+                          f"crash while writing?); it was ignored and the rest was read",
+                          StoreWarning, stacklevel=2)
 
     def close(self) -> None:
         if self._file is not None:
@@ -192,56 +245,109 @@ class JsonLinesStore:
 
 
 class SQLiteStore:
-    """SQLite in WAL mode: a ``meta`` table with the start instant, an ``events`` table."""
+    """SQLite in WAL mode: a ``meta`` table with the start instant, an ``events`` table.
+
+    Every SQLite error (a damaged file, a file that is not SQLite) is a
+    ConfigError naming the file.
+    """
 
     def __init__(self, path: str | Path, fsync: bool = False) -> None:
         self.path = Path(path)
         self.url = f"sqlite:{self.path}"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._closed = False
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot create its folder ({exc.strerror})") from None
+        try:
             self._db = sqlite3.connect(self.path)
+        except sqlite3.Error as exc:
+            self._closed = True
+            raise self._unreadable(exc) from None
+        try:
+            tables = {name for (name,) in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and not {"meta", "events"} <= tables:
+                raise ConfigError(f"{self.path}: not a testbed SQLite store (it holds other "
+                                  f"tables: {', '.join(sorted(tables))})")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if fsync else 'NORMAL'}")
             self._db.executescript(
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
                 "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, t REAL NOT NULL,"
                 " contact_id TEXT NOT NULL, kind TEXT NOT NULL, data TEXT);")
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"{self.path}: not a testbed SQLite store ({exc})") from None
+        except sqlite3.Error as exc:
+            self.close()
+            raise self._unreadable(exc) from None
+        except ConfigError:
+            self.close()
+            raise
+
+    def _unreadable(self, exc: sqlite3.Error) -> ConfigError:
+        return ConfigError(f"{self.path}: cannot be used as a testbed SQLite store ({exc}); "
+                           f"check that it is the run's store, or restore it from a copy")
 
     def start_instant(self) -> datetime | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'start'").fetchone()
-        return None if row is None else parse_instant(row[0])
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'start'").fetchone()
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
+        try:
+            return None if row is None else parse_instant(row[0])
+        except ConfigError:
+            raise ConfigError(f"{self.path}: not a testbed SQLite store (its start "
+                              f"{row[0]!r} is not an instant)") from None
 
-    def begin(self, start: datetime) -> None:
-        existing = self.start_instant()
-        if existing is not None and existing != start:
-            raise ConfigError(f"{self.path} holds a run that started at "
-                              f"{existing.isoformat()}, not {start.isoformat()}")
-        with self._db:
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('start', ?)",
-                             (start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
+    def holds_events(self) -> bool:
+        try:
+            return self._db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
+
+    def begin(self, start: datetime, overwrite: bool = False) -> None:
+        if not overwrite and self.holds_events():
+            raise ConfigError(in_use(self.path, self.start_instant()))
+        try:
+            with self._db:  # one transaction: the earlier run goes as the new one begins
+                self._db.execute("DELETE FROM events")
+                self._db.execute("DELETE FROM meta")
+                self._db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+                self._db.execute("INSERT INTO meta VALUES ('start', ?)",
+                                 (start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
 
     def write(self, entries: Sequence[Entry]) -> None:
         dumps = json.dumps
-        with self._db:
-            self._db.executemany(
-                "INSERT INTO events (t, contact_id, kind, data) VALUES (?, ?, ?, ?)",
-                [(t, cid, str(kind), dumps(encode_data(data))) for t, cid, kind, data in entries])
+        try:
+            with self._db:
+                self._db.executemany(
+                    "INSERT INTO events (t, contact_id, kind, data) VALUES (?, ?, ?, ?)",
+                    [(t, cid, str(kind), dumps(encode_data(data)))
+                     for t, cid, kind, data in entries])
+        except sqlite3.Error as exc:
+            raise ConfigError(f"{self.path}: cannot write events ({exc})") from None
 
     def load(self) -> Iterator[Entry]:
-        db = self._db if not self._closed else sqlite3.connect(self.path)
         try:
-            rows = db.execute("SELECT t, contact_id, kind, data FROM events ORDER BY seq")
+            db = self._db if not self._closed else sqlite3.connect(self.path)
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
+        try:
+            rows = db.execute("SELECT seq, t, contact_id, kind, data FROM events ORDER BY seq")
             loads = json.loads
-            for t, cid, kind, data in rows:
+            last = 0.0
+            for seq, t, cid, kind, data in rows:
                 try:
                     entry = decode_entry(t, cid, kind, loads(data))
                 except (ValueError, TypeError, KeyError) as exc:
                     raise ConfigError(f"{self.path}: corrupt event row ({exc!r})") from None
+                if entry[0] < last:
+                    raise _second_run(f"{self.path}: event {seq}", last, entry[0])
+                last = entry[0]
                 yield entry
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
         finally:
             if db is not self._db:
                 db.close()

@@ -9,12 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from testbed.centre import Testbed
-from testbed.cli.common import usage_error
+from testbed.cli.common import check_new_store
 from testbed.clock import REAL_TIME, VIRTUAL, run
 from testbed.demos import Demo
-from testbed.errors import ConfigError
 from testbed.records import ContactEvent, ContactRecord, EventKind, format_timestamp
-from testbed.stores import open_store
 
 __all__ = ["demo", "describe", "records_table"]
 
@@ -43,16 +41,13 @@ def describe(event: ContactEvent) -> str:
 
 def demo(args: argparse.Namespace) -> int:
     demo: Demo = args.demo
-    try:
-        open_store(args.records)  # a bad store name is a usage error, before anything runs
-    except ConfigError as exc:
-        usage_error(str(exc))
+    check_new_store(args.records, args.overwrite)  # a usage error, before anything runs
     console = Console(highlight=False)
     quiet = args.json
 
     async def play() -> list[ContactRecord]:
         async with Testbed(start=args.start, speed=args.speed, seed=args.seed,
-                           records=args.records) as tb:
+                           records=args.records, overwrite=args.overwrite) as tb:
             service = tb.record_service
             assert service is not None
             if not quiet:

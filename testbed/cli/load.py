@@ -18,7 +18,7 @@ from testbed.load import LoadResult
 from testbed.metrics import historical
 from testbed.report import QueueReport
 
-__all__ = ["load", "write_outputs"]
+__all__ = ["OUTPUTS", "load", "prepare_out", "write_outputs"]
 
 
 def load(args: argparse.Namespace) -> int:
@@ -40,10 +40,8 @@ def load(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     store = "memory:"
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        store_path = out / "records.sqlite"
-        store_path.unlink(missing_ok=True)
-        store = str(store_path)
+        prepare_out(out, args.overwrite)
+        store = str(out / "records.sqlite")
     console = Console(highlight=False)
     total = args.callers or scenario.callers
     show = console.is_terminal and not args.json
@@ -89,10 +87,31 @@ def load(args: argparse.Namespace) -> int:
     if result.incomplete:
         console.print(f"[yellow]warning[/yellow] {result.incomplete} contacts had not finished")
     if out is not None:
-        console.print(f"written to {out}/: records.sqlite, report.json, metrics.json, "
-                      f"metrics.csv, queue_and_agents.png, wait_histogram.png, "
-                      f"service_level.png")
+        console.print(f"written to {out}/: {', '.join(OUTPUTS)}")
     return 0
+
+
+#: What a load run writes into --out DIR (write_outputs and the record store).
+OUTPUTS = ("records.sqlite", "report.json", "metrics.json", "metrics.csv",
+           "queue_and_agents.png", "wait_histogram.png", "service_level.png")
+
+
+def prepare_out(out: Path, overwrite: bool) -> None:
+    """Make ``out`` ready for a run's output; a usage error if it is a file, or if it holds
+    an earlier run's output and ``overwrite`` is false (with it, that output goes)."""
+    if out.exists() and not out.is_dir():
+        usage_error(f"--out {out} is a file; name a folder (it is created if missing)")
+    earlier = [name for name in OUTPUTS if (out / name).exists()]
+    if earlier and not overwrite:
+        usage_error(f"{out} already holds a run's output ({', '.join(earlier)}); pass "
+                    f"--overwrite to replace it, or pick a new folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        # The store goes with its journal files, which belong to the earlier run.
+        for name in ("records.sqlite", "records.sqlite-wal", "records.sqlite-shm"):
+            (out / name).unlink(missing_ok=True)
+    except OSError as exc:
+        usage_error(f"--out {out}: cannot prepare the folder ({exc.strerror})")
 
 
 def write_outputs(out: Path, title: str, result: LoadResult) -> None:

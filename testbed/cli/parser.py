@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--records", metavar="STORE", default="memory:",
                       help="also keep the run's events in a store: PATH.jsonl or PATH.sqlite "
                            "(then try: testbed records export STORE, testbed metrics STORE)")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace the run a --records store holds already (without it, such "
+                           "a store is refused)")
     demo.add_argument("--json", action="store_true",
                       help="print only the final contact records, as a JSON array of "
                            "Connect-CTR-shaped objects")
@@ -197,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="calls to NUMBER run FLOW (repeatable)")
     serve.add_argument("--records", metavar="STORE", default="memory:",
                        help="record store: PATH.jsonl, PATH.sqlite (default: in memory)")
+    serve.add_argument("--overwrite", action="store_true",
+                       help="replace the run a --records store holds already (without it, "
+                            "such a store is refused)")
     serve.add_argument("--token", default=os.environ.get("TESTBED_TOKEN"),
                        help="require 'Authorization: Bearer TOKEN' on every request "
                             "(default: $TESTBED_TOKEN, if set)")
@@ -217,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=FORMATS, default="ctr-json",
                         help="what to write (default: %(default)s)")
     export.add_argument("--out", metavar="FILE",
-                        help="write to FILE instead of standard output")
+                        help="write to FILE, in a folder that exists, instead of standard "
+                             "output")
     flow = commands.add_parser(
         "flow", help="work with Amazon Connect flow-language files",
         description="Work with flows exported from Amazon Connect (flow language 2019-10-30).")
@@ -252,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--out", metavar="DIR",
                       help="write the records (records.sqlite), the report and metrics (JSON, "
                            "CSV) and PNG plots into DIR")
+    load.add_argument("--overwrite", action="store_true",
+                      help="replace the output of an earlier run in DIR (without it, a DIR "
+                           "holding one is refused)")
     load.add_argument("--json", action="store_true", help="print the report as JSON only")
 
     metrics = commands.add_parser(

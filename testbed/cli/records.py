@@ -20,6 +20,14 @@ __all__ = ["export", "metrics", "read_ctr_lines"]
 
 
 def export(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else None
+    if out is not None:  # checked before the store is read
+        if out.is_dir():
+            usage_error(f"--out {out} is a folder; name a file to write, "
+                        f"e.g. {out / 'records.jsonl'}")
+        if not out.parent.is_dir():
+            usage_error(f"--out {out}: there is no folder {str(out.parent)!r}; create it "
+                        f"first, or name a file in an existing folder")
     service = open_run(args.store)
     if args.format == "ctr-json":
         text = "".join(line + "\n" for line in ctr_lines(service.records()))
@@ -28,10 +36,13 @@ def export(args: argparse.Namespace) -> int:
     else:
         text = "".join(json.dumps(e, separators=(",", ":")) + "\n"
                        for e in contact_events(service.start, service.entries()))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
+    if out is None:
         sys.stdout.write(text)
+        return 0
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        usage_error(f"--out {out}: cannot write it ({exc.strerror})")
     return 0
 
 
