@@ -24,7 +24,8 @@ from testbed.records import (
     instant_of,
 )
 
-__all__ = ["QueueInterval", "QueueNow", "RealtimeMetrics", "historical", "realtime"]
+__all__ = ["QueueInterval", "QueueNow", "RealtimeMetrics", "historical", "interval_start",
+           "realtime", "unfinished"]
 
 _E = EventKind
 
@@ -197,7 +198,7 @@ def _percent(part: int, whole: int) -> float | None:
     return part * 100.0 / whole if whole else None
 
 
-def _interval_start(at: datetime, interval: timedelta) -> datetime:
+def interval_start(at: datetime, interval: timedelta) -> datetime:
     """The start of the wall-clock-aligned interval holding ``at`` (11:37 -> 11:30 for 15 min)."""
     epoch = datetime(1970, 1, 1, tzinfo=at.tzinfo)
     return at - (at - epoch) % interval
@@ -217,7 +218,7 @@ def historical(records: Iterable[ContactRecord], interval: timedelta = timedelta
     for record in records:
         if record.queue is None or record.disconnect_timestamp is None:
             continue
-        start = _interval_start(record.disconnect_timestamp, interval)
+        start = interval_start(record.disconnect_timestamp, interval)
         groups.setdefault((start, record.queue.name), []).append(record)
     out = []
     for (start, queue), group in sorted(groups.items()):
@@ -248,3 +249,14 @@ def historical(records: Iterable[ContactRecord], interval: timedelta = timedelta
             abandonment_rate=_percent(len(abandoned), len(queued)),
         ))
     return out
+
+
+def unfinished(records: Iterable[ContactRecord]) -> list[ContactRecord]:
+    """Records of contacts that had not finished: not disconnected yet, or their agent's
+    after-contact work not over.  A run that ends with some (stopped mid-way) leaves
+    its last interval partial: historical metrics count a contact only once it closes.
+    """
+    return [r for r in records
+            if r.disconnect_timestamp is None
+            or (r.agent is not None and r.agent.after_contact_work_start_timestamp is not None
+                and r.agent.after_contact_work_end_timestamp is None)]

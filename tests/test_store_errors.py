@@ -237,3 +237,76 @@ def test_the_python_api_warns_of_a_cut_last_line_naming_it(tmp_path: Path) -> No
     store.write_bytes(b"".join(lines[:-1]) + lines[-1][:-9])
     with pytest.warns(StoreWarning, match=rf"run\.jsonl:{len(lines)}: the last line was cut"):
         RecordService.open(open_store(store))
+
+
+# -- metrics at 80 columns -------------------------------------------------------
+
+
+def _tables(text: str) -> dict[tuple[str, str, str], str]:
+    """The cells of rich tables printed with a row per interval:
+    (queue, interval, column) -> cell."""
+    cells: dict[tuple[str, str, str], str] = {}
+    queue, columns = "", [""]
+    for line in text.splitlines():
+        if ": " in line and line[0] not in "┏┃┡│└":
+            queue = line.split(": ")[0]
+        elif line.startswith("┃"):
+            columns = [c.strip() for c in line.strip("┃").split("┃")]
+        elif line.startswith("│"):
+            values = [c.strip() for c in line.strip("│").split("│")]
+            for column, value in zip(columns[1:], values[1:], strict=True):
+                cells[queue, values[0], column] = value
+    return cells
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else str(value) if isinstance(value, int) else f"{value:.1f}"
+
+
+@pytest.mark.parametrize("width", [80, 132])
+def test_metrics_with_many_intervals_read_at_the_terminal_width(
+        tmp_path: Path, width: int, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert _cli(capsys, "load", str(SCENARIOS / "mmc.toml"), "--callers", "150",
+                "--out", str(out))[0] == 0
+    store = str(out / "records.sqlite")
+    code, printed, _ = _cli(capsys, "metrics", store, "--interval", "10s", "--json")
+    rows = json.loads(printed)
+    assert code == 0 and len(rows) >= 12
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, printed, _ = _cli(capsys, "metrics", store, "--interval", "10s")
+    assert code == 0
+    assert max(len(line) for line in printed.splitlines()) <= width
+    cells = _tables(printed)
+    for row in rows:
+        interval = f"{row['IntervalStart'][11:19]}-{row['IntervalEnd'][11:19]}"
+        for metric in ("CONTACTS_QUEUED", "CONTACTS_HANDLED", "AVG_QUEUE_ANSWER_TIME",
+                       "MAX_QUEUED_TIME", "SERVICE_LEVEL_20", "ABANDONMENT_RATE"):
+            assert cells["Support", interval, metric] == _cell(row[metric]), (interval, metric)
+
+
+def test_metrics_note_a_store_that_ends_mid_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "stopped.sqlite"
+
+    async def stopped_run() -> None:
+        async with Testbed(records=str(store)) as tb:
+            setup_queued_callback(tb)
+            await tb.run_until("2022-04-08T11:39:05Z")  # the callback is still in queue
+
+    run(stopped_run())
+    note = ("the store ends mid-run at 2022-04-08T11:39:00Z: 1 contact still live (not "
+            "counted); the 11:30-11:45 interval is partial")
+    code, out, _ = _cli(capsys, "metrics", str(store))
+    assert code == 0
+    assert [line for line in out.splitlines() if "mid-run" in line] == [f"note: {note}"]
+    code, out, err = _cli(capsys, "metrics", str(store), "--json")
+    assert code == 0 and json.loads(out)
+    assert err == f"testbed: warning: {note}\n"
+
+    finished = tmp_path / "finished.sqlite"
+    run(_seed_run(finished))
+    code, out, err = _cli(capsys, "metrics", str(finished))
+    assert code == 0 and "mid-run" not in out + err

@@ -1,22 +1,31 @@
-"""``testbed records export`` and ``testbed metrics``: read a stored run."""
+"""``testbed records export`` and ``testbed metrics``: read a stored run.
+
+Historical metrics print as one table per queue with a row per interval and
+the metrics as columns, headed by Connect's names and grouped (contacts,
+times, rates): whole groups side by side as far as the terminal width
+allows, a group split only where it is wider than the terminal, so every
+table reads at 80 columns.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from testbed.cli.common import cell, open_run, usage_error
+from testbed.cli.common import cell, open_run, usage_error, warn
 from testbed.export import contact_events, csv_text, ctr_lines
-from testbed.metrics import QueueInterval, historical, realtime
-from testbed.records import ContactRecord, format_timestamp
+from testbed.metrics import QueueInterval, historical, interval_start, realtime, unfinished
+from testbed.records import ContactRecord, format_timestamp, instant_of
 
-__all__ = ["export", "metrics", "read_ctr_lines"]
+__all__ = ["export", "interval_tables", "metrics", "read_ctr_lines"]
 
 
 def export(args: argparse.Namespace) -> int:
@@ -69,9 +78,12 @@ def metrics(args: argparse.Namespace) -> int:
         if args.at is not None:
             usage_error("--at needs the run's store (events); an export holds only records")
         records = exported
+        last = _last_timestamp(records)
     else:
         service = open_run(args.store)
         records = service.records()
+        entries = service.entries()
+        last = instant_of(service.start, entries[-1][0]) if entries else None
     if args.at is not None:
         now = realtime(service.start, service.entries(),
                        (args.at - service.start).total_seconds())
@@ -90,28 +102,149 @@ def metrics(args: argparse.Namespace) -> int:
                                               in sorted(now.agents.items())) or "none"))
         return 0
     rows = historical(records, args.interval, args.service_level)
+    note = _mid_run_note(records, last, args.interval,
+                         "the export" if exported is not None else "the store")
     if args.json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
+        if note:
+            warn(note)
         return 0
-    table = Table(title=f"Historical metrics ({args.interval} intervals)")
-    table.add_column("metric", style="bold", no_wrap=True)
-    for r in rows:
-        table.add_column(f"{r.start:%H:%M}-{r.end:%H:%M}\n{r.queue}", overflow="fold")
-
-    lines: list[tuple[str, Callable[[QueueInterval], float | None]]] = [
-        ("CONTACTS_QUEUED", lambda r: r.contacts_queued),
-        ("CONTACTS_HANDLED", lambda r: r.contacts_handled),
-        ("CONTACTS_ABANDONED", lambda r: r.contacts_abandoned),
-        ("CALLBACK_CONTACTS_HANDLED", lambda r: r.callback_contacts_handled),
-        ("AVG_QUEUE_ANSWER_TIME (s)", lambda r: r.avg_queue_answer_time_s),
-        ("AVG_HANDLE_TIME (s)", lambda r: r.avg_handle_time_s),
-        ("AVG_AFTER_CONTACT_WORK_TIME (s)", lambda r: r.avg_after_contact_work_time_s),
-        ("MAX_QUEUED_TIME (s)", lambda r: r.max_queued_time_s),
-        *[(f"SERVICE_LEVEL {x} s (%)", lambda r, x=x: r.service_level[x])
-          for x in args.service_level],
-        ("ABANDONMENT_RATE (%)", lambda r: r.abandonment_rate),
-    ]
-    for name, value in lines:
-        table.add_row(name, *[cell(value(r)) for r in rows])
-    console.print(table)
+    days = sorted({r.start.date() for r in rows})
+    dates = "" if not days else f", {days[0]}" + (f" to {days[-1]}" if len(days) > 1 else "")
+    console.print(f"[bold]Historical metrics[/bold], {_duration_text(args.interval)} "
+                  f"intervals{dates} (UTC)", soft_wrap=True)
+    if not rows:
+        console.print("no queued contact has finished: no interval to show")
+    for table in interval_tables(rows, args.interval, sorted(set(args.service_level)),
+                                 console.width):
+        console.print(table)
+    if note:
+        console.print(f"[yellow]note[/yellow]: {note}", soft_wrap=True)
     return 0
+
+
+@dataclass(frozen=True)
+class _Column:
+    header: str
+    group: str
+    value: Callable[[QueueInterval], float | None]
+
+
+def _columns(service_levels_s: Sequence[int]) -> list[_Column]:
+    """The metric columns, in their groups, headed by Connect's metric names (as in --json)."""
+    return [
+        _Column("CONTACTS_QUEUED", "contacts", lambda r: r.contacts_queued),
+        _Column("CONTACTS_HANDLED", "contacts", lambda r: r.contacts_handled),
+        _Column("CONTACTS_ABANDONED", "contacts", lambda r: r.contacts_abandoned),
+        _Column("CALLBACK_CONTACTS_HANDLED", "contacts", lambda r: r.callback_contacts_handled),
+        _Column("AVG_QUEUE_ANSWER_TIME", "times (s)", lambda r: r.avg_queue_answer_time_s),
+        _Column("AVG_HANDLE_TIME", "times (s)", lambda r: r.avg_handle_time_s),
+        _Column("AVG_AFTER_CONTACT_WORK_TIME", "times (s)",
+                lambda r: r.avg_after_contact_work_time_s),
+        _Column("MAX_QUEUED_TIME", "times (s)", lambda r: r.max_queued_time_s),
+        *[_Column(f"SERVICE_LEVEL_{x}", "rates (%)", _service_level(x))
+          for x in service_levels_s],
+        _Column("ABANDONMENT_RATE", "rates (%)", lambda r: r.abandonment_rate),
+    ]
+
+
+def _service_level(x: int) -> Callable[[QueueInterval], float | None]:
+    return lambda r: r.service_level.get(x)
+
+
+def interval_tables(rows: Sequence[QueueInterval], interval: timedelta,
+                    service_levels_s: Sequence[int], width: int) -> Iterator[Table]:
+    """Historical metrics as tables no wider than ``width``: per queue, a row per
+    interval and the metric columns, whole groups side by side while they fit (a group
+    wider than the width on its own is split)."""
+    label = _interval_label(rows, interval)
+    columns = _columns(service_levels_s)
+    # What each column takes: its widest text, padding and a border.
+    cost = {c.header: max([len(c.header), *(len(cell(c.value(r))) for r in rows)]) + 3
+            for c in columns}
+    first = 1 + max([len("interval"), *(len(label(r)) for r in rows)]) + 3
+    groups: dict[str, list[_Column]] = {}
+    for column in columns:
+        groups.setdefault(column.group, []).append(column)
+    chunks: list[list[_Column]] = [[]]
+    used = first
+    for group in groups.values():
+        if chunks[-1] and used + sum(cost[c.header] for c in group) > width:
+            chunks.append([])
+            used = first
+        for column in group:
+            if chunks[-1] and used + cost[column.header] > width:
+                chunks.append([])
+                used = first
+            chunks[-1].append(column)
+            used += cost[column.header]
+    for queue in sorted({r.queue for r in rows}):
+        mine = [r for r in rows if r.queue == queue]
+        for chunk in chunks:
+            names = dict.fromkeys(c.group for c in chunk)
+            table = Table(title=f"{queue}: {', '.join(names)}", title_justify="left")
+            table.add_column("interval", no_wrap=True)
+            for column in chunk:
+                table.add_column(column.header, justify="right")
+            for r in mine:
+                table.add_row(label(r), *[cell(c.value(r)) for c in chunk])
+            yield table
+
+
+def _clock(interval: timedelta) -> str:
+    """How interval bounds show: 11:45, or 11:45:30 for intervals not whole minutes."""
+    return "%H:%M" if interval % timedelta(minutes=1) == timedelta(0) else "%H:%M:%S"
+
+
+def _interval_label(rows: Sequence[QueueInterval],
+                    interval: timedelta) -> Callable[[QueueInterval], str]:
+    """Labels such as 11:45-12:00, with the date (04-08 11:45-12:00) when the intervals
+    span days."""
+    clock = _clock(interval)
+    dated = len({r.start.date() for r in rows}) > 1 or interval >= timedelta(days=1)
+
+    def label(row: QueueInterval) -> str:
+        span = f"{row.start.strftime(clock)}-{row.end.strftime(clock)}"
+        return f"{row.start:%m-%d} {span}" if dated else span
+
+    return label
+
+
+def _duration_text(interval: timedelta) -> str:
+    seconds = interval.total_seconds()
+    if seconds % 3600 == 0:
+        return f"{seconds / 3600:g}h"
+    if seconds % 60 == 0:
+        return f"{seconds / 60:g}m"
+    return f"{seconds:g}s"
+
+
+def _last_timestamp(records: Sequence[ContactRecord]) -> datetime | None:
+    """The latest instant the records show (an export keeps no events)."""
+    times: list[datetime | None] = []
+    for r in records:
+        times += (r.initiation_timestamp, r.connected_to_system_timestamp,
+                  r.disconnect_timestamp)
+        if r.queue is not None:
+            times += (r.queue.enqueue_timestamp, r.queue.dequeue_timestamp)
+        if r.agent is not None:
+            times += (r.agent.connected_to_agent_timestamp,
+                      r.agent.after_contact_work_start_timestamp,
+                      r.agent.after_contact_work_end_timestamp)
+    return max((t for t in times if t is not None), default=None)
+
+
+def _mid_run_note(records: Sequence[ContactRecord], last: datetime | None,
+                  interval: timedelta, where: str) -> str | None:
+    """One line saying the run had not finished where ``where`` ends, or None."""
+    open_ = unfinished(records)
+    if not open_ or last is None:
+        return None
+    live = sum(1 for r in open_ if r.disconnect_timestamp is None)
+    parts = [f"{live} contact{'' if live == 1 else 's'} still live (not counted)"] if live else []
+    if len(open_) > live:
+        parts.append(f"{len(open_) - live} in after-contact work")
+    start = interval_start(last, interval)
+    clock = _clock(interval)
+    return (f"{where} ends mid-run at {format_timestamp(last)}: {', '.join(parts)}; the "
+            f"{start.strftime(clock)}-{(start + interval).strftime(clock)} interval is partial")
