@@ -359,3 +359,28 @@ async def test_an_endpoint_that_stops_reading_is_disconnected_as_too_slow(testbe
     assert all(r.disconnect_reason == "CUSTOMER_DISCONNECT" for r in testbed.records)
     assert len(frames) > MAX_BACKLOG
     assert frames[-1]["type"] == "error" and frames[-1]["code"] == "too_slow"
+
+
+# -- a served run does not append to a store that holds one already ----------------
+
+
+async def test_serve_refuses_a_store_that_holds_a_run_unless_overwritten(tmp_path: Path) -> None:
+    store = tmp_path / "run.sqlite"
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "testbed.cli", "demo", "queued-callback", "--virtual", "--json",
+        "--records", str(store), stdout=asyncio.subprocess.DEVNULL)
+    assert await demo.wait() == 0
+    refused = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "testbed.cli", "serve", "--virtual", "--port", "0",
+        "--records", str(store), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(refused.communicate(), 60)
+    assert refused.returncode == 2 and out == b""
+    [line] = err.decode().splitlines()
+    assert "run.sqlite" in line and "--overwrite" in line
+    served = await start_serve("--virtual", "--records", str(store), "--overwrite")
+    try:
+        async with aiohttp.ClientSession() as session, \
+                session.get(f"{served.url}/v1/contacts") as response:
+            assert await response.json() == []  # the earlier run is gone
+    finally:
+        await stop_serve(served)

@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 
 from testbed.centre import Testbed
-from testbed.cli.common import usage_error
+from testbed.cli.common import check_new_store, usage_error
 from testbed.clock import run
 from testbed.demos import CENTRES
 from testbed.errors import ConfigError, FlowError
 from testbed.flows import Flow
 from testbed.loop import network_time
-from testbed.stores import open_store
 
 __all__ = ["serve"]
 
@@ -25,7 +24,7 @@ def serve(args: argparse.Namespace) -> int:
     from testbed.server import create_app
 
     try:
-        open_store(args.records)  # a bad store name is a usage error, before anything starts
+        check_new_store(args.records, args.overwrite)  # before anything starts
         flows = flows_in(args.flows) if args.flows else []
         numbers = [number_route(text) for text in args.number]
     except (ConfigError, FlowError) as exc:
@@ -33,7 +32,7 @@ def serve(args: argparse.Namespace) -> int:
 
     async def serving() -> None:
         async with Testbed(start=args.start, speed=args.speed, records=args.records,
-                           paused=args.paused) as tb:
+                           paused=args.paused, overwrite=args.overwrite) as tb:
             if args.centre != "none":
                 CENTRES[args.centre](tb)
             add_flows(tb, flows)
