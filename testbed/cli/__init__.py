@@ -1,11 +1,15 @@
 """The ``testbed`` command line: one module per command.
 
-    testbed demo queued-callback [--speed N | --real-time | --virtual] [--start ISO] [--json]
-    testbed serve [--host H] [--port P] [--flows DIR] [--number N=FLOW] [--token T]
+    testbed demo queued-callback [--speed N | --real-time | --virtual] [--start ISO]
+                 [--records STORE [--overwrite]] [--json]
+    testbed serve [--host H] [--port P] [--speed N | --virtual] [--paused] [--flows DIR]
+                  [--number N=FLOW] [--records STORE [--overwrite]] [--token T]
+                  [--ack-timeout-s S]
     testbed records export STORE [--format ctr-json|csv|events] [--out FILE]
     testbed metrics STORE [--interval 15m] [--service-level 20,60] [--at ISO] [--json]
     testbed flow check FILE...
-    testbed load SCENARIO.toml [--callers N] [--seed S] [--virtual | --speed N] [--out DIR]
+    testbed load SCENARIO.toml [--callers N] [--seed S] [--virtual | --speed N]
+                 [--out DIR [--overwrite]] [--json]
 
 Exit status: 0 on success, 1 when a run fails, 2 for usage errors (a bad
 flag value, an unknown demo), with a one-line message naming the bad value.
