@@ -51,7 +51,8 @@ class Contact:
 
     __slots__ = ("agent", "attempts", "attributes", "callback", "customer_on_line",
                  "enqueued_at", "hooks", "id", "method", "offered_to", "phone", "queue",
-                 "queue_name", "queue_stamp", "run", "seq", "state", "timer", "waiting_since")
+                 "queue_name", "queue_stamp", "run", "seq", "state", "system_endpoint", "timer",
+                 "waiting_since")
 
     def __init__(self, contact_id: str, seq: int, method: InitiationMethod, phone: Phone) -> None:
         self.id = contact_id
@@ -75,6 +76,7 @@ class Contact:
         self.attributes: dict[str, str] = {}
         self.callback: CreateCallback | None = None
         self.attempts = 0                        # callback dial-outs so far
+        self.system_endpoint: str | None = None  # the number the customer reached
 
     def __repr__(self) -> str:
         return f"<Contact {self.id[:8]} {self.method} {self.state.name}>"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,12 +48,14 @@ _ATTRIBUTES = EventKind.ATTRIBUTES
 _DISCONNECTED = EventKind.DISCONNECTED
 _ACW_STARTED = EventKind.ACW_STARTED
 _ACW_ENDED = EventKind.ACW_ENDED
+_UPDATED = EventKind.UPDATED
+_TRANSFERRED = EventKind.TRANSFERRED
 _CALLBACK = InitiationMethod.CALLBACK
 # The kinds that change a record field (OFFERED, COMPLETED, agent events and
 # the like do not).
 _FOLDED = frozenset((_INITIATED, _CONNECTED_TO_SYSTEM, _SCHEDULED, _ENQUEUED, _DEQUEUED,
                      _CONNECTED_TO_AGENT, _NEXT_CONTACT, _ATTRIBUTES, _DISCONNECTED,
-                     _ACW_STARTED, _ACW_ENDED))
+                     _ACW_STARTED, _ACW_ENDED, _UPDATED, _TRANSFERRED))
 
 
 class _Stamps(dict[int, datetime]):
@@ -108,7 +111,9 @@ def fold_contact(start: datetime, contact_id: str, entries: Iterable[Entry]) -> 
 def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
     method = InitiationMethod.INBOUND
     initiated = 0.0
-    previous_id = customer = next_id = None
+    previous_id = customer = next_id = system_endpoint = transferred_to = None
+    transferred: float | None = None
+    fields: dict[str, Any] | None = None
     system = enqueue = dequeue = connected = disconnect = None
     acw_start = acw_end = None
     queue = agent = acw_agent = None
@@ -118,7 +123,7 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
     for t, _cid, kind, data in events:
         if kind is _INITIATED:
             initiated = t
-            method, previous_id, customer = data
+            method, previous_id, customer, system_endpoint = data
         elif kind is _CONNECTED_TO_SYSTEM:
             system = t
         elif kind is _ENQUEUED:
@@ -142,6 +147,12 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
             next_id = data
         elif kind is _ATTRIBUTES:
             attributes.update(data)
+        elif kind is _UPDATED:
+            if fields is None:
+                fields = {}
+            fields.update(data)
+        elif kind is _TRANSFERRED:
+            transferred_to, transferred = data, t
     start_s = round(initiated * 1000) // 1000
     queue_info = None
     if queue is not None:
@@ -159,8 +170,31 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
             None if connected is None else at[round(connected * 1000) // 1000],
             None if acw_start is None else at[round(acw_start * 1000) // 1000],
             None if acw_end is None else at[round(acw_end * 1000) // 1000])
-    return ContactRecord(
+    record = ContactRecord(
         contact_id, method, at[start_s],
         None if system is None else at[round(system * 1000) // 1000], queue_info, agent_info,
         None if disconnect is None else at[round(disconnect * 1000) // 1000],
-        reason, previous_id, next_id, customer, "VOICE", attributes)
+        reason, previous_id, next_id, customer, "VOICE", attributes, system_endpoint)
+    if fields is None and transferred is None:
+        return record
+    return _with_fields(record, fields or {}, transferred_to,
+                        None if transferred is None else at[round(transferred * 1000) // 1000],
+                        at)
+
+
+def _with_fields(record: ContactRecord, fields: dict[str, Any], transferred_to: str | None,
+                 transferred: datetime | None, at: _Stamps) -> ContactRecord:
+    """``record`` with the fields UPDATED and TRANSFERRED events set."""
+    scheduled = fields.get("ScheduledTimestamp")
+    return replace(
+        record,
+        channel=fields.get("Channel", record.channel),
+        related_contact_id=fields.get("RelatedContactId"),
+        name=fields.get("Name"),
+        description=fields.get("Description"),
+        tags=dict(fields.get("Tags") or {}),
+        recording=fields.get("Recording"),
+        contact_lens=fields.get("ContactLens"),
+        transferred_to_endpoint=transferred_to,
+        transfer_completed_timestamp=transferred,
+        scheduled_timestamp=None if scheduled is None else at[round(scheduled * 1000) // 1000])

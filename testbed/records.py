@@ -48,6 +48,7 @@ class InitiationMethod(StrEnum):
     OUTBOUND = "OUTBOUND"
     CALLBACK = "CALLBACK"
     TRANSFER = "TRANSFER"
+    QUEUE_TRANSFER = "QUEUE_TRANSFER"
     API = "API"
 
 
@@ -55,6 +56,7 @@ class DisconnectReason(StrEnum):
     CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
     AGENT_DISCONNECT = "AGENT_DISCONNECT"
     CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
+    THIRD_PARTY_DISCONNECT = "THIRD_PARTY_DISCONNECT"
     TELECOM_UNANSWERED = "TELECOM_UNANSWERED"
     TELECOM_PROBLEM = "TELECOM_PROBLEM"
     OTHER = "OTHER"
@@ -63,7 +65,8 @@ class DisconnectReason(StrEnum):
 class EventKind(StrEnum):
     """What happened to a contact; ``data`` of each kind is noted beside it."""
 
-    INITIATED = "INITIATED"                    # (method, previous contact id | None, customer)
+    INITIATED = "INITIATED"                    # (method, previous contact id | None, customer,
+                                               #  system endpoint | None)
     CONNECTED_TO_SYSTEM = "CONNECTED_TO_SYSTEM"  # None
     SCHEDULED = "SCHEDULED"                    # (queue, delay_s): a callback waits its delay
     ENQUEUED = "ENQUEUED"                      # queue name
@@ -75,6 +78,15 @@ class EventKind(StrEnum):
     NO_ANSWER = "NO_ANSWER"                    # callback dial-out attempt number not answered
     NEXT_CONTACT = "NEXT_CONTACT"              # id of the contact that follows this one
     ATTRIBUTES = "ATTRIBUTES"                  # ((key, value), ...)
+    UPDATED = "UPDATED"                        # ((CTR field, value), ...): fields a flow set
+                                               #  (Channel, Name, Description, Tags, Recording,
+                                               #  ContactLens, RelatedContactId, ScheduledTimestamp)
+    TRANSFERRED = "TRANSFERRED"                # number: transferred out to a third party
+    FLOW_ACTION = "FLOW_ACTION"                # (flow, action Identifier, Type, detail): what a
+                                               #  block did that no record field shows
+    LAMBDA = "LAMBDA"                          # {function, parameters, duration_s, response |
+                                               #  error}: one Lambda invocation
+    BOT = "BOT"                                # {bot, input, intent, slots}: one Lex turn
     DISCONNECTED = "DISCONNECTED"              # DisconnectReason
     ACW_STARTED = "ACW_STARTED"                # agent username
     ACW_ENDED = "ACW_ENDED"                    # agent username
@@ -156,6 +168,16 @@ class ContactRecord:
     customer_endpoint: str | None = None
     channel: str = "VOICE"
     attributes: Mapping[str, str] = field(default_factory=dict)
+    system_endpoint: str | None = None
+    related_contact_id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    recording: Mapping[str, Any] | None = None
+    contact_lens: Mapping[str, Any] | None = None
+    transferred_to_endpoint: str | None = None
+    transfer_completed_timestamp: datetime | None = None
+    scheduled_timestamp: datetime | None = None
 
     @property
     def complete(self) -> bool:
@@ -198,9 +220,19 @@ class ContactRecord:
             disconnect_reason=None if reason is None else DisconnectReason(reason),
             previous_contact_id=ctr.get("PreviousContactId"),
             next_contact_id=ctr.get("NextContactId"),
-            customer_endpoint=None if customer is None else customer.get("Address"),
+            customer_endpoint=_address(customer),
             channel=ctr.get("Channel", "VOICE"),
             attributes=dict(ctr.get("Attributes") or {}),
+            system_endpoint=_address(ctr.get("SystemEndpoint")),
+            related_contact_id=ctr.get("RelatedContactId"),
+            name=ctr.get("Name"),
+            description=ctr.get("Description"),
+            tags=dict(ctr.get("Tags") or {}),
+            recording=ctr.get("Recording"),
+            contact_lens=ctr.get("ContactLens"),
+            transferred_to_endpoint=_address(ctr.get("TransferredToEndpoint")),
+            transfer_completed_timestamp=ts(ctr.get("TransferCompletedTimestamp")),
+            scheduled_timestamp=ts(ctr.get("ScheduledTimestamp")),
         )
 
     def to_ctr(self) -> dict[str, Any]:
@@ -215,8 +247,7 @@ class ContactRecord:
             "InitiationMethod": str(self.initiation_method),
             "InitiationTimestamp": format_timestamp(self.initiation_timestamp),
             "ConnectedToSystemTimestamp": format_timestamp(self.connected_to_system_timestamp),
-            "CustomerEndpoint": (None if self.customer_endpoint is None else
-                                 {"Type": "TELEPHONE_NUMBER", "Address": self.customer_endpoint}),
+            "CustomerEndpoint": _endpoint(self.customer_endpoint),
             "Queue": None if queue is None else {
                 "Name": queue.name,
                 "EnqueueTimestamp": format_timestamp(queue.enqueue_timestamp),
@@ -237,7 +268,25 @@ class ContactRecord:
             "DisconnectReason": (None if self.disconnect_reason is None
                                  else str(self.disconnect_reason)),
             "Attributes": dict(self.attributes),
+            "SystemEndpoint": _endpoint(self.system_endpoint),
+            "RelatedContactId": self.related_contact_id,
+            "Name": self.name,
+            "Description": self.description,
+            "Tags": dict(self.tags),
+            "Recording": None if self.recording is None else dict(self.recording),
+            "ContactLens": None if self.contact_lens is None else dict(self.contact_lens),
+            "TransferredToEndpoint": _endpoint(self.transferred_to_endpoint),
+            "TransferCompletedTimestamp": format_timestamp(self.transfer_completed_timestamp),
+            "ScheduledTimestamp": format_timestamp(self.scheduled_timestamp),
         }
+
+
+def _endpoint(number: str | None) -> dict[str, str] | None:
+    return None if number is None else {"Type": "TELEPHONE_NUMBER", "Address": number}
+
+
+def _address(endpoint: Any) -> str | None:
+    return None if endpoint is None else endpoint.get("Address")
 
 
 def records_to_json(records: Iterable[ContactRecord], indent: int | None = 2) -> str:

@@ -98,21 +98,27 @@ _METHODS = {method.value: method for method in InitiationMethod}
 _REASONS = {reason.value: reason for reason in DisconnectReason}
 
 
+# Kinds whose data is a tuple of (key, value) pairs.
+_PAIRS = frozenset((EventKind.ATTRIBUTES, EventKind.UPDATED))
+
+
 def decode_entry(t: float, contact_id: str, kind: str, data: Any) -> Entry:
     """An event read back from a store, with the types the fold expects (KeyError
     for a kind, method or reason the testbed does not know)."""
     event_kind = _KINDS[kind]
     if event_kind is EventKind.INITIATED:
-        method, previous, customer = data
-        data = (_METHODS[method], previous, customer)
+        method, previous, customer, *system = data  # stores written before SystemEndpoint: 3
+        data = (_METHODS[method], previous, customer, system[0] if system else None)
     elif event_kind is EventKind.DISCONNECTED:
         data = _REASONS[data]
     elif event_kind is EventKind.SCHEDULED:
         data = (data[0], data[1])
     elif event_kind is EventKind.AGENT_STATE:
         data = tuple(data)  # (username, state, contact id); the state stays a str
-    elif event_kind is EventKind.ATTRIBUTES:
+    elif event_kind in _PAIRS:
         data = tuple((k, v) for k, v in data)
+    elif event_kind is EventKind.FLOW_ACTION:
+        data = tuple(data)
     return (float(t), contact_id, event_kind, data)
 
 

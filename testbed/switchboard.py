@@ -200,13 +200,18 @@ class Switchboard(FlowActions, Routing):
         return self._loop._now - self._epoch
 
     def _new_contact(self, method: InitiationMethod, phone: Phone,
-                     previous: Contact | None = None) -> Contact:
+                     previous: Contact | None = None, system: str | None = None) -> Contact:
+        """A new contact of ``phone``; ``system``: the number it reached (its
+        SystemEndpoint), by default that of ``previous``."""
         self._seq += 1
         contact_id = _uuid4_text(self._rng.getrandbits(128))
         contact = Contact(contact_id, self._seq, method, phone)
+        if system is None and previous is not None:
+            system = previous.system_endpoint
+        contact.system_endpoint = system
         phone.contacts[contact_id] = contact
         self._log(contact.id, _E.INITIATED,
-                  (method, None if previous is None else previous.id, phone.number))
+                  (method, None if previous is None else previous.id, phone.number, system))
         return contact
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
@@ -255,7 +260,7 @@ class Switchboard(FlowActions, Routing):
                          f"{', '.join(sorted(self.numbers)) or 'none'}")
             self._release_if_done(phone)
             return
-        contact = self._new_contact(InitiationMethod.INBOUND, phone)
+        contact = self._new_contact(InitiationMethod.INBOUND, phone, system=to)
         self._log(contact.id, _E.CONNECTED_TO_SYSTEM)
         phone.line.send(CallStarted(contact.id, to))
         self._run_flow(contact, self.flows[flow_name], Participant.CUSTOMER)

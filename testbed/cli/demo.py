@@ -23,7 +23,7 @@ def describe(event: ContactEvent) -> str:
         username, state, contact_id = data
         return f"agent {username} is {state}" + (f" ({contact_id[:8]})" if contact_id else "")
     if kind == EventKind.INITIATED:
-        method, previous, customer = data
+        method, previous, customer = data[0], data[1], data[2]
         after = f", after {previous[:8]}" if previous else ""
         return f"{method} contact from {customer}{after}"
     if kind == EventKind.SCHEDULED:
