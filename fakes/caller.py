@@ -1,4 +1,4 @@
-"""MockCaller: a scripted phone that dials, listens, presses digits and hangs up.
+"""MockCaller: a scripted phone that dials, listens, presses digits, speaks and hangs up.
 
 It reacts to what the switchboard sends, with timers on the testbed clock
 and no task of its own, so thousands of them cost little.  Every time in
@@ -26,6 +26,7 @@ from testbed.messages import (
     Prompt,
     Queued,
     Ringing,
+    Say,
     SendDigits,
 )
 
@@ -41,6 +42,10 @@ class MockCaller(Transcript):
       offer, pressing ``callback_digit`` as soon as a prompt collects input
       (at once if one is collecting then).
     - ``press``: ``(after_s, digits)`` pairs pressed that long into the call.
+    - ``say``: ``(after_s, text)`` pairs said that long into the call (text in
+      place of speech, for a Lex bot), kept as ``speech``.  Like presses, they
+      are sent at their time whatever the flow is doing; the switchboard
+      refuses those that come when nothing listens.
     - ``patience_s``: hangs up if not connected to an agent by then.
     - ``answer_after_s``: answers a ringing callback after this long
       (None: never answers).
@@ -59,6 +64,7 @@ class MockCaller(Transcript):
         callback_after_s: float | None = None,
         callback_digit: str = "1",
         press: Iterable[tuple[float, str]] = (),
+        say: Iterable[tuple[float, str]] = (),
         patience_s: float | None = None,
         answer_after_s: float | None = 0.0,
         talk_s: float | None = None,
@@ -72,6 +78,7 @@ class MockCaller(Transcript):
         self.callback_after_s = callback_after_s
         self.callback_digit = callback_digit
         self.press = tuple(press)
+        self.speech = tuple(say)  # not ``self.say``: that is the action
         self.patience_s = patience_s
         self.answer_after_s = answer_after_s
         self.talk_s = talk_s
@@ -105,6 +112,9 @@ class MockCaller(Transcript):
 
     def send_digits(self, contact_id: str, digits: str) -> None:
         self._send(SendDigits(contact_id, digits))
+
+    def say(self, contact_id: str, text: str) -> None:
+        self._send(Say(contact_id, text))
 
     def answer(self, contact_id: str) -> None:
         self._send(Answer(contact_id))
@@ -160,6 +170,8 @@ class MockCaller(Transcript):
         self.contact_ids.append(cid)
         for after_s, digits in self.press:
             self._later(cid, after_s, self.send_digits, cid, digits)
+        for after_s, text in self.speech:
+            self._later(cid, after_s, self.say, cid, text)
         if self.callback_after_s is not None:
             self._later(cid, self.callback_after_s, self._want_callback, cid)
         if self.patience_s is not None:
@@ -177,7 +189,7 @@ class MockCaller(Transcript):
 
     def _on_connected(self, message: Connected) -> None:
         cid = message.contact_id
-        self._forget(cid)  # patience and pending presses end with the queue
+        self._forget(cid)  # patience and pending presses and speech end with the queue
         if self.talk_s is not None:
             self._later(cid, self.talk_s, self.hang_up, cid)
 

@@ -44,6 +44,7 @@ __all__ = [
     "Queued",
     "Reject",
     "Ringing",
+    "Say",
     "SendDigits",
     "SetStatus",
     "SetTimer",
@@ -84,6 +85,19 @@ class SendDigits(Message):
     type: ClassVar[str] = "send_digits"
     contact_id: str
     digits: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Say(Message):
+    """A caller says ``text`` on a contact (text in place of speech, for a Lex bot).
+
+    On the wire ``text`` must hold more than white space.
+    """
+
+    type: ClassVar[str] = "say"
+    contact_id: str
+    text: str
 
 
 @quick_init
@@ -285,7 +299,7 @@ class Alarm(Message):
 # -- codec ---------------------------------------------------------------
 _MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
-    for cls in (Dial, SendDigits, Answer, Hangup, SetStatus, Accept, Reject,
+    for cls in (Dial, SendDigits, Say, Answer, Hangup, SetStatus, Accept, Reject,
                 EndAfterContactWork, CallStarted, Prompt, Queued, Ringing, Offered,
                 Connected, Disconnected, AgentStatus, Error, Ack, SetTimer, CancelTimer, Alarm)
 }
@@ -307,6 +321,8 @@ def _field_specs(cls: type[Message]) -> tuple[tuple[str, tuple[type, ...], bool]
     return tuple(specs)
 
 
+#: Text fields that must hold more than white space, by message type.
+_NOT_BLANK: dict[str, tuple[str, ...]] = {Say.type: ("text",)}
 _JSON_NAMES = {str: "a string", float: "a number", int: "a number", bool: "true or false",
                type(None): "null"}
 _SPECS = {tag: _field_specs(cls) for tag, cls in _MESSAGE_TYPES.items()}
@@ -355,6 +371,7 @@ def decode_stamped(text: str | bytes) -> tuple[Message, float | None]:
     if extra:
         raise ProtocolError(f"{cls.type}: unknown field {extra[0]!r}", field=extra[0])
     values: dict[str, Any] = {}
+    not_blank = _NOT_BLANK.get(cls.type, ())
     for name, accepted, required in specs:
         if name not in body:
             if required:
@@ -373,6 +390,9 @@ def decode_stamped(text: str | bytes) -> tuple[Message, float | None]:
             raise ProtocolError(
                 f"{cls.type}: field {name!r} is {len(value)} characters, over the limit "
                 f"of {MAX_TEXT_CHARS}", field=name)
+        if not_blank and name in not_blank and not value.strip():
+            raise ProtocolError(
+                f"{cls.type}: field {name!r} must not be empty or only white space", field=name)
         if isinstance(value, float) and not math.isfinite(value):
             raise ProtocolError(f"{cls.type}: field {name!r} must be finite", field=name)
         if float in accepted and type(value) is int:

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from testbed import ProtocolError
 from testbed.messages import (
     MAX_MESSAGE_BYTES,
+    MAX_TEXT_CHARS,
     Dial,
     Error,
     Offered,
     Prompt,
+    Say,
     SendDigits,
     decode,
     encode,
@@ -26,6 +28,7 @@ seconds = st.floats(min_value=0, max_value=1e6, allow_nan=False)
 messages = st.one_of(
     st.builds(Dial, to=text),
     st.builds(SendDigits, contact_id=text, digits=text),
+    st.builds(Say, contact_id=text, text=st.text(min_size=1, max_size=200).filter(str.strip)),
     st.builds(Prompt, contact_id=text, text=text, duration_s=seconds,
               collects_input=st.booleans()),
     st.builds(Offered, contact_id=text, queue=text, initiation_method=text, timeout_s=seconds),
@@ -56,12 +59,38 @@ def test_arbitrary_objects_decode_or_fail_with_protocol_error(body: dict[str, ob
      "must be a number"),
     ('{"type": "dial", "to": "1", "colour": "red"}', "colour", "unknown field 'colour'"),
     ('{"v": 9, "type": "dial", "to": "1"}', "v", "unsupported protocol version 9"),
+    ('{"type": "say", "text": "hello"}', "contact_id", "say: missing field 'contact_id'"),
+    ('{"type": "say", "contact_id": "c"}', "text", "say: missing field 'text'"),
+    ('{"type": "say", "contact_id": "c", "text": 42}', "text",
+     "field 'text' must be a string, got 42"),
+    ('{"type": "say", "contact_id": 7, "text": "hi"}', "contact_id",
+     "field 'contact_id' must be a string, got 7"),
+    ('{"type": "say", "contact_id": "c", "text": ""}', "text",
+     "say: field 'text' must not be empty"),
+    ('{"type": "say", "contact_id": "c", "text": " \\t\\n"}', "text",
+     "say: field 'text' must not be empty"),
+    ('{"type": "say", "contact_id": "c", "text": "hi", "lang": "en"}', "lang",
+     "unknown field 'lang'"),
 ])
 def test_bad_input_names_the_field_and_value(wire: str, field: str | None, says: str) -> None:
     with pytest.raises(ProtocolError, match=None) as info:
         decode(wire)
     assert says in str(info.value)
     assert info.value.field == field
+
+
+def test_said_text_may_be_as_long_as_the_text_limit_and_no_longer() -> None:
+    longest = Say("c1", "a" * MAX_TEXT_CHARS)
+    assert decode(encode(longest)) == longest
+    with pytest.raises(ProtocolError, match="'text' is 4097 characters, over the limit") as info:
+        decode(encode(Say("c1", "a" * (MAX_TEXT_CHARS + 1))))
+    assert info.value.field == "text"
+
+
+def test_say_is_a_caller_message_on_the_wire() -> None:
+    wire = encode(Say("c1", "I want to check my balance"), t=12.5)
+    assert json.loads(wire) == {"v": 1, "type": "say", "t": 12.5, "contact_id": "c1",
+                                "text": "I want to check my balance"}
 
 
 def test_oversized_message_is_refused_before_parsing() -> None:
