@@ -8,6 +8,10 @@ callback to come) its line is hung up, so a long run holds only the callers
 still in play.  The run
 ends once every arrival has come and every contact is complete, or a day of
 testbed time after the last arrival (the result counts what is incomplete).
+Arrivals end with ``callers``, with ``duration_s``, or when the arrival
+process itself ends (rate 0 for good, the last of explicit times); a run whose
+arrivals cannot bring the callers asked for is refused before it starts
+(``Scenario.check_arrivals``).
 """
 
 from __future__ import annotations
@@ -90,11 +94,15 @@ class LoadResult:
 
 
 class LoadRun:
-    """One run of ``scenario``; ``callers`` / ``seed`` override the scenario's."""
+    """One run of ``scenario``; ``callers`` / ``seed`` override the scenario's.
+
+    ConfigError if the scenario's arrivals cannot bring the callers asked for.
+    """
 
     def __init__(self, scenario: Scenario, *, callers: int | None = None,
                  seed: int | None = None, speed: float = VIRTUAL, records: str = "memory:",
                  progress: Progress | None = None, stream: bool = False) -> None:
+        scenario.check_arrivals(callers)
         self.scenario = scenario
         self.limit = callers if callers is not None else scenario.callers
         self.seed = scenario.seed if seed is None else seed
