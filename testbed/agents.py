@@ -19,6 +19,7 @@ from testbed.lines import LineEnd
 
 if TYPE_CHECKING:
     from testbed.contacts import Contact
+    from testbed.queues import Queue
 
 __all__ = ["DEFAULT_CUSTOM_STATUSES", "Agent", "AgentPool", "AgentState", "QueueRouting",
            "RoutingProfile"]
@@ -102,7 +103,8 @@ class Agent:
     """An agent as the switchboard sees them."""
 
     __slots__ = ("acw_timeout_s", "acw_timer", "available_since", "contact", "in_pool", "line",
-                 "next_status", "offer", "pool_stamp", "profile", "state", "username")
+                 "next_status", "offer", "own_queue", "pool_stamp", "profile", "state",
+                 "username")
 
     def __init__(self, username: str, line: LineEnd, profile: RoutingProfile,
                  acw_timeout_s: float = 0.0) -> None:
@@ -119,6 +121,8 @@ class Agent:
         self.acw_timer: Cancellable | None = None
         #: Set while busy (Offline or a custom status): applied once the agent is done.
         self.next_status: str | None = None
+        #: Their own queue (``agent/USERNAME``) once a flow has used it.
+        self.own_queue: Queue | None = None
 
     def __repr__(self) -> str:
         return f"<Agent {self.username!r} {self.state}>"

@@ -14,16 +14,20 @@ plugin); entering it sets that loop's pacing, and leaving restores it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import asyncio
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from testbed.agents import DEFAULT_CUSTOM_STATUSES, QueueRouting, RoutingProfile
 from testbed.clock import DEFAULT_START, VIRTUAL, Clock, Scheduler, check_speed
 from testbed.errors import ConfigError, StateError
 from testbed.flows import Flow
+from testbed.flows.hours import HoursOfOperation, HoursOverride
+from testbed.flows.lambdas import Handler, LambdaFunction
+from testbed.flows.lex import Bot
 from testbed.lines import LineEnd
 from testbed.queues import Queue
 from testbed.record_service import RecordService, check_batch
@@ -52,6 +56,10 @@ class AgentEndpoint(Protocol):
     @property
     def acw_timeout_s(self) -> float: ...
     def attach(self, line: LineEnd, clock: Scheduler) -> None: ...
+
+
+def _last_segment(reference: str) -> str:
+    return reference.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _positive(name: str, value: float) -> float:
@@ -163,6 +171,10 @@ class Testbed:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
+        jobs = set() if self._switchboard is None else self._switchboard.jobs
+        for job in jobs:  # Lambda invocations still under way
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
         self._exit.close()
 
     @staticmethod
@@ -200,11 +212,43 @@ class Testbed:
         for flow in flows:
             self.switchboard.add_flow(flow)
 
-    def add_queue(self, name: str, *, outbound_whisper_flow: str | None = None) -> Queue:
+    def add_queue(self, name: str, *, outbound_whisper_flow: str | None = None,
+                  hours: str | None = None) -> Queue:
+        """A queue; ``hours`` names its hours of operation (see ``add_hours``), which
+        CheckHoursOfOperation uses when it names none."""
         if outbound_whisper_flow is not None and outbound_whisper_flow not in \
                 self.switchboard.flows:
             raise ConfigError(f"queue {name!r}: no flow named {outbound_whisper_flow!r}")
-        return self.switchboard.add_queue(name, outbound_whisper_flow)
+        return self.switchboard.add_queue(name, outbound_whisper_flow, hours)
+
+    def add_hours(self, hours: HoursOfOperation | str, time_zone: str | None = None,
+                  weekly: Mapping[str, str | Sequence[str]] | None = None,
+                  overrides: Iterable[Mapping[str, Any] | HoursOverride] = ()
+                  ) -> HoursOfOperation:
+        """Hours of operation flows check (by name, id or ARN): a HoursOfOperation, or
+        ``add_hours("Support", "America/New_York", {"MONDAY": "09:00-17:00", ...})``."""
+        if isinstance(hours, str):
+            if time_zone is None or weekly is None:
+                raise ConfigError(f"hours {hours!r}: give a time_zone and the weekly hours")
+            hours = HoursOfOperation.of(hours, time_zone, weekly, overrides)
+        self.switchboard.add_hours(hours)
+        return hours
+
+    def add_lambda(self, name_or_arn: str, handler: Handler | str, *,
+                   latency_s: float = 0.0) -> LambdaFunction:
+        """A Lambda stand-in that InvokeLambdaFunction calls by name or ARN: a Python
+        callable ``handler(event, context)`` (sync or async), a ``"module:function"``
+        path (your real handler file), or the URL of an endpoint speaking Lambda's
+        Invoke API.  Each call takes ``latency_s`` testbed seconds."""
+        return self.switchboard.lambdas.add(name_or_arn, handler, latency_s=latency_s)
+
+    def add_bot(self, name_or_alias_arn: str, bot: Bot | Mapping[str, Sequence[str]], *,
+                slots: Mapping[str, Any] | None = None) -> Bot:
+        """A Lex stand-in that ConnectParticipantWithLexBot calls: a ``Bot``, or intents
+        with sample utterances (``{"CheckBalance": ["check my balance"]}``)."""
+        if not isinstance(bot, Bot):
+            bot = Bot.of(_last_segment(name_or_alias_arn), bot, slots or {})
+        return self.switchboard.bots.add(name_or_alias_arn, bot)
 
     def add_number(self, number: str, flow: str) -> None:
         """Calls to ``number`` run the inbound flow named ``flow``."""

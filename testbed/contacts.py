@@ -8,7 +8,7 @@ one flow run at a time, so a waiting contact costs no task.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from testbed.clock import Cancellable
 from testbed.flows.blocks import CreateCallback
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from testbed.flows.interpreter import FlowRun
     from testbed.queues import Queue
 
-__all__ = ["Contact", "ContactState", "Phone"]
+__all__ = ["Contact", "ContactData", "ContactState", "Phone"]
 
 
 class ContactState(IntEnum):
@@ -31,12 +31,13 @@ class ContactState(IntEnum):
     RINGING = 5      # a callback dials the customer
     CONNECTED = 6    # customer and agent talk
     ENDED = 7
+    THIRD_PARTY = 8  # transferred: the customer talks to an outside number
 
 
 class Phone:
     """A caller's line, known to the switchboard by its number."""
 
-    __slots__ = ("contacts", "line", "number", "transient")
+    __slots__ = ("_legs", "contacts", "line", "number", "transient")
 
     def __init__(self, number: str, line: LineEnd, transient: bool = False) -> None:
         self.number = number
@@ -44,15 +45,50 @@ class Phone:
         self.contacts: dict[str, Contact] = {}
         #: Hung up for good once no contact is left (see Switchboard.connect_phone).
         self.transient = transient
+        self._legs: dict[str, Contact] | None = None
+
+    @property
+    def legs(self) -> dict[str, Contact]:
+        """Contacts this phone is the outside party of (a transfer to its number)."""
+        if self._legs is None:
+            self._legs = {}
+        return self._legs
+
+
+class ContactData:
+    """What flows set on a contact beyond its attributes: made on first use, so a
+    contact whose flows set nothing costs nothing more."""
+
+    __slots__ = ("callback_number", "customer_id", "description", "external", "flow_attributes",
+                 "invocation_id", "invocations", "language_code", "lex", "metrics", "name",
+                 "references", "stored_input", "tags", "voice")
+
+    def __init__(self) -> None:
+        self.external: dict[str, Any] = {}          # $.External: the last Lambda's answer
+        self.lex: Any = None                        # $.Lex: the last bot's LexResult
+        self.stored_input: str | None = None        # $.StoredCustomerInput
+        self.flow_attributes: dict[str, str] = {}   # $.FlowAttributes
+        self.metrics: dict[str, Any] = {}           # $.Metrics (GetMetricData)
+        self.tags: dict[str, str] = {}
+        self.references: dict[str, Any] = {}
+        self.voice = "Joanna"                       # $.TextToSpeechVoiceId
+        self.language_code = "en-US"
+        self.name: str | None = None
+        self.description: str | None = None
+        self.customer_id: str | None = None
+        self.callback_number: str | None = None     # UpdateContactCallbackNumber
+        self.invocation_id: str | None = None       # $.LambdaInvocation.InvocationId
+        self.invocations = 0
 
 
 class Contact:
     """One leg of a customer interaction, while it lives."""
 
-    __slots__ = ("agent", "attempts", "attributes", "callback", "customer_on_line",
-                 "enqueued_at", "hooks", "id", "method", "offered_to", "phone", "queue",
-                 "queue_name", "queue_stamp", "run", "seq", "state", "system_endpoint", "timer",
-                 "waiting_since")
+    __slots__ = ("age_adjust_s", "agent", "attempts", "attributes", "callback",
+                 "customer_on_line", "data", "dial_number", "enqueued_at", "hooks", "id",
+                 "initial_id", "method", "offered_to", "phone", "previous_id", "priority",
+                 "queue", "queue_name", "queue_stamp", "related_id", "run", "seq", "state",
+                 "system_endpoint", "third", "third_number", "timer", "waiting_since")
 
     def __init__(self, contact_id: str, seq: int, method: InitiationMethod, phone: Phone) -> None:
         self.id = contact_id
@@ -77,6 +113,15 @@ class Contact:
         self.callback: CreateCallback | None = None
         self.attempts = 0                        # callback dial-outs so far
         self.system_endpoint: str | None = None  # the number the customer reached
+        self.initial_id = contact_id             # the first contact of its chain
+        self.previous_id: str | None = None
+        self.related_id: str | None = None       # a task's creator
+        self.priority = 5                        # routing priority: 1 goes first
+        self.age_adjust_s = 0.0                  # routed as if it had waited this much longer
+        self.data: ContactData | None = None
+        self.dial_number: str | None = None      # a callback to another number
+        self.third: Phone | None = None          # the outside party it is transferred to
+        self.third_number: str | None = None
 
     def __repr__(self) -> str:
         return f"<Contact {self.id[:8]} {self.method} {self.state.name}>"

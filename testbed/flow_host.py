@@ -21,7 +21,7 @@ class FlowActions:
 
     def _run_flow(self: SwitchboardCore, contact: Contact, flow: Flow,
                   participant: Participant) -> None:
-        run = FlowRun(self, flow, contact, participant)
+        run = FlowRun(self, flow, contact, participant, self.flow_coverage)
         contact.run = run
         run.start()
 
@@ -40,7 +40,10 @@ class FlowActions:
         self._log(contact.id, _E.ATTRIBUTES, tuple(attributes.items()))
 
     def set_working_queue(self: SwitchboardCore, contact: Contact, queue: str) -> str | None:
-        if queue not in self.queues:
+        if queue.startswith("agent/"):
+            if self.agent_queue(queue[len("agent/"):]) is None:
+                return "NoMatchingError"
+        elif queue not in self.queues:
             return "NoMatchingError"
         contact.queue_name = queue
         return None
@@ -63,7 +66,10 @@ class FlowActions:
         queue = self.queues.get(block.queue or contact.queue_name or "")
         if queue is None:
             return "NoMatchingError"
-        callback = self._new_contact(InitiationMethod.CALLBACK, contact.phone, contact)
+        number = None if contact.data is None else contact.data.callback_number
+        callback = self._new_contact(InitiationMethod.CALLBACK, contact.phone, contact,
+                                     customer=number)
+        callback.dial_number = number
         callback.hooks = dict(contact.hooks)
         callback.attributes = dict(contact.attributes)
         callback.callback = block
@@ -83,17 +89,6 @@ class FlowActions:
     def _delay_over(self: SwitchboardCore, contact: Contact, queue: Queue) -> None:
         contact.timer = None
         self._enqueue(contact, queue)
-
-    def contact_value(self: SwitchboardCore, contact: Contact, path: str) -> str | None:
-        if path.startswith("$.Attributes."):
-            return contact.attributes.get(path[len("$.Attributes."):])
-        return {
-            "$.Queue.Name": contact.queue_name,
-            "$.CustomerEndpoint.Address": contact.phone.number,
-            "$.Channel": "VOICE",
-            "$.InitiationMethod": str(contact.method),
-            "$.ContactId": contact.id,
-        }.get(path)
 
     def queue_metric(self: SwitchboardCore, contact: Contact, metric: str,
                      queue_name: str | None) -> float | None:

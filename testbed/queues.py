@@ -18,18 +18,24 @@ __all__ = ["Queue"]
 
 
 class Queue:
-    """A named queue.  ``outbound_whisper_flow`` plays to customers it calls back.
+    """A named queue.  ``outbound_whisper_flow`` plays to customers it calls back;
+    ``hours`` names its hours of operation.
 
     Waiting contacts sit in a deque in arrival order.  A contact that leaves
     from the middle (hangs up) is only marked gone and dropped when it
     reaches the front, so enqueue and leave cost O(1).
     """
 
-    __slots__ = ("_dead", "_line", "_size", "name", "outbound_whisper_flow")
+    __slots__ = ("_dead", "_line", "_size", "agent", "hours", "name", "outbound_whisper_flow")
 
-    def __init__(self, name: str, outbound_whisper_flow: str | None = None) -> None:
+    def __init__(self, name: str, outbound_whisper_flow: str | None = None,
+                 hours: str | None = None, agent: str | None = None) -> None:
         self.name = name
         self.outbound_whisper_flow = outbound_whisper_flow
+        #: The hours of operation CheckHoursOfOperation uses by default (a name).
+        self.hours = hours
+        #: The agent whose own queue this is (``agent/USERNAME``), or None.
+        self.agent = agent
         self._line: deque[tuple[int, Contact]] = deque()
         self._size = 0
         self._dead = 0  # entries of contacts that left from the middle
@@ -49,7 +55,8 @@ class Queue:
         return (entry[1] for entry in self._line if self._waiting(entry))
 
     def add(self, contact: Contact) -> None:
-        """Put ``contact`` in line by its ``waiting_since`` (ties: arrival order).
+        """Put ``contact`` in line by its routing priority (1 first), then its
+        ``waiting_since`` less any time adjustment (ties: arrival order).
 
         The caller sets ``contact.queue`` to this queue.  Nearly always this
         is the back; a callback that keeps its caller's place goes further up.
@@ -57,12 +64,12 @@ class Queue:
         contact.queue_stamp += 1
         entry = (contact.queue_stamp, contact)
         line = self._line
-        since = contact.waiting_since or 0.0
-        if not line or (line[-1][1].waiting_since or 0.0) <= since:
+        key = _place(contact)
+        if not line or _place(line[-1][1]) <= key:
             line.append(entry)
         else:
             at = len(line)
-            while at > 0 and (line[at - 1][1].waiting_since or 0.0) > since:
+            while at > 0 and _place(line[at - 1][1]) > key:
                 at -= 1
             line.insert(at, entry)
         self._size += 1
@@ -100,3 +107,8 @@ class Queue:
                     and contact.queue_stamp == stamp:
                 return contact
         return None
+
+
+def _place(contact: Contact) -> tuple[int, float]:
+    """A contact's place in line: (routing priority, time it counts as waiting from)."""
+    return contact.priority, (contact.waiting_since or 0.0) - contact.age_adjust_s

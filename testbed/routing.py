@@ -45,6 +45,12 @@ class Routing:
             if contact is None:
                 return
             waited = now - contact.enqueued_at
+            if queue.agent is not None:  # an agent's own queue reaches that agent only
+                agent = self.agents.get(queue.agent)
+                if agent is None or not agent.in_pool or agent.offer is not None:
+                    return
+                self._offer(contact, agent)
+                continue
             agent = self.pool.longest_idle(queue.name, waited)
             if agent is None:
                 # Idle agents whose routing delay has not passed yet: look again then.
@@ -59,7 +65,7 @@ class Routing:
         now = self._now()
         profile = agent.profile
         best: Contact | None = None
-        best_key: tuple[int, float, int] | None = None
+        best_key: tuple[int, int, float, int] | None = None
         for name, priority in profile.priorities.items():
             queue = self.queues[name]
             contact = queue.next_unoffered()
@@ -68,9 +74,15 @@ class Routing:
             if not profile.reaches(name, now - contact.enqueued_at):
                 self._route_again(queue, contact.enqueued_at + profile.delays[name])
                 continue
-            key = (priority, contact.waiting_since or 0.0, contact.seq)
+            key = (priority, contact.priority,
+                   (contact.waiting_since or 0.0) - contact.age_adjust_s, contact.seq)
             if best_key is None or key < best_key:
                 best, best_key = contact, key
+        own = agent.own_queue
+        if own is not None:  # the agent's own queue comes first
+            contact = own.next_unoffered()
+            if contact is not None:
+                best = contact
         if best is not None:
             self._offer(best, agent)
 

@@ -14,6 +14,7 @@ customer-whisper flow plays.  Then both are joined (ConnectedToAgent).
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from functools import partial
@@ -30,7 +31,12 @@ from testbed.clock import Cancellable, Clock
 from testbed.contacts import Contact, ContactState, Phone
 from testbed.errors import ConfigError, StateError
 from testbed.flow_host import FlowActions
+from testbed.flow_services import FlowServices
 from testbed.flows import EventHook, Flow, FlowRun, Participant
+from testbed.flows.hours import HoursOfOperation
+from testbed.flows.interpreter import Coverage
+from testbed.flows.lambdas import LambdaRegistry
+from testbed.flows.lex import BotRegistry
 from testbed.lines import LineEnd, line_pair
 from testbed.messages import (
     Accept,
@@ -46,6 +52,7 @@ from testbed.messages import (
     Message,
     Reject,
     Ringing,
+    Say,
     SendDigits,
     SetStatus,
 )
@@ -77,7 +84,7 @@ def _uuid4_text(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Switchboard(FlowActions, Routing):
+class Switchboard(FlowActions, FlowServices, Routing):
     """The contact centre's core.  Build one through ``Testbed``."""
 
     def __init__(self, clock: Clock, records: RecordService, seed: int = 0,
@@ -100,15 +107,52 @@ class Switchboard(FlowActions, Routing):
         #: Log an event of a contact (by id) at this instant.
         self._log = records.log
         self._reroutes: dict[str, tuple[float, Cancellable]] = {}
+        # What flows call: Lambda and Lex stand-ins, hours of operation.
+        self.lambdas = LambdaRegistry()
+        self.bots = BotRegistry()
+        self.hours: dict[str, HoursOfOperation] = {}
+        # Random draws of flows (DistributeByPercentage) and Lambda request ids,
+        # apart from contact ids: adding one changes no contact id.
+        self.percent_rng = random.Random(f"{seed}/percent")
+        self.lambda_rng = random.Random(f"{seed}/lambda")
+        #: Lambda invocations under way (their tasks), cancelled when the testbed closes.
+        self.jobs: set[asyncio.Future[None]] = set()
+        #: Counts flow transitions taken, when set (see testbed.coverage).
+        self.flow_coverage: Coverage | None = None
+        # Tasks have no customer line: what a task "hears" goes nowhere.
+        tasks, self._task_line = line_pair(self._loop, "tasks")
+        self._task_line.on_receive(_ignore)
+        self.task_phone = Phone("", tasks)
 
     # -- configuration ----------------------------------------------------
     def add_flow(self, flow: Flow) -> None:
         self.flows[flow.name] = flow
 
-    def add_queue(self, name: str, outbound_whisper_flow: str | None = None) -> Queue:
+    def add_queue(self, name: str, outbound_whisper_flow: str | None = None,
+                  hours: str | None = None) -> Queue:
         if name in self.queues:
             raise ConfigError(f"queue {name!r} exists already")
-        queue = self.queues[name] = Queue(name, outbound_whisper_flow)
+        if hours is not None and hours not in self.hours:
+            raise ConfigError(f"queue {name!r}: no hours of operation named {hours!r}; "
+                              f"known: {', '.join(sorted(self.hours)) or 'none'}")
+        queue = self.queues[name] = Queue(name, outbound_whisper_flow, hours)
+        return queue
+
+    def add_hours(self, hours: HoursOfOperation) -> None:
+        if hours.name in self.hours:
+            raise ConfigError(f"hours of operation {hours.name!r} exist already")
+        self.hours[hours.name] = hours
+
+    def agent_queue(self, username: str) -> Queue | None:
+        """The agent's own queue (``agent/USERNAME``), made on first use; None if no
+        agent of that name has connected."""
+        name = f"agent/{username}"
+        queue = self.queues.get(name)
+        agent = self.agents.get(username)
+        if queue is None and agent is not None:
+            queue = self.queues[name] = Queue(name, agent=username)
+        if agent is not None:
+            agent.own_queue = queue
         return queue
 
     def add_number(self, number: str, flow: str) -> None:
@@ -146,6 +190,7 @@ class Switchboard(FlowActions, Routing):
                               f"got {acw_timeout_s!r}")
         endpoint, end = line_pair(self._loop, f"agent {username}")
         agent = self.agents[username] = Agent(username, end, queues, acw_timeout_s)
+        agent.own_queue = self.queues.get(f"agent/{username}")
         end.on_receive(partial(self._from_agent, agent))
         self._agent_state(agent, AgentState.OFFLINE, notify=False)
         return endpoint
@@ -200,18 +245,23 @@ class Switchboard(FlowActions, Routing):
         return self._loop._now - self._epoch
 
     def _new_contact(self, method: InitiationMethod, phone: Phone,
-                     previous: Contact | None = None, system: str | None = None) -> Contact:
+                     previous: Contact | None = None, system: str | None = None,
+                     customer: str | None = None) -> Contact:
         """A new contact of ``phone``; ``system``: the number it reached (its
-        SystemEndpoint), by default that of ``previous``."""
+        SystemEndpoint), by default that of ``previous``; ``customer``: its
+        CustomerEndpoint, by default the phone's number."""
         self._seq += 1
         contact_id = _uuid4_text(self._rng.getrandbits(128))
         contact = Contact(contact_id, self._seq, method, phone)
-        if system is None and previous is not None:
-            system = previous.system_endpoint
+        if previous is not None:
+            contact.previous_id = previous.id
+            contact.initial_id = previous.initial_id
+            if system is None:
+                system = previous.system_endpoint
         contact.system_endpoint = system
         phone.contacts[contact_id] = contact
         self._log(contact.id, _E.INITIATED,
-                  (method, None if previous is None else previous.id, phone.number, system))
+                  (method, contact.previous_id, customer or phone.number or None, system))
         return contact
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
@@ -230,11 +280,16 @@ class Switchboard(FlowActions, Routing):
         if isinstance(message, Dial):
             self._dial(phone, message.to)
             return
-        if not isinstance(message, Hangup | SendDigits | Answer):
+        if not isinstance(message, Hangup | SendDigits | Answer | Say):
             self._refuse(phone.line, WRONG_ROLE, f"a caller cannot send {message.type!r}; "
-                         f"a caller sends dial, send_digits, answer and hangup")
+                         f"a caller sends dial, send_digits, say, answer and hangup")
             return
         contact = phone.contacts.get(message.contact_id)
+        if contact is None and phone._legs:
+            leg = phone.legs.get(message.contact_id)
+            if leg is not None:
+                self._from_third_party(phone, leg, message)
+                return
         if contact is None:
             self._refuse(phone.line, "unknown_contact",
                          f"contact {message.contact_id!r} is not a live contact of phone "
@@ -247,11 +302,27 @@ class Switchboard(FlowActions, Routing):
                 self._end(contact, _CUSTOMER_DISCONNECT)
             elif isinstance(message, SendDigits):
                 self._digits(contact, message.digits)
+            elif isinstance(message, Say):
+                self._say(contact, message.text)
             else:
                 self._answer(contact)
         except StateError as exc:
             self._refuse(phone.line, "bad_state", str(exc), contact.id)
 
+    def _from_third_party(self, phone: Phone, contact: Contact, message: Message) -> None:
+        """A message from the outside party of a transfer: answer the ring or hang up."""
+        if isinstance(message, Answer) and contact.state is not ContactState.THIRD_PARTY:
+            self._third_party_answered(contact)
+        elif isinstance(message, Hangup):
+            self._third_party_hung_up(contact)
+        else:
+            self._refuse(phone.line, "bad_state", f"contact {contact.id!r}: the outside party "
+                         f"of a transfer may answer its ring and hang up", contact.id)
+
+    def _say(self, contact: Contact, text: str) -> None:
+        run = contact.run
+        if run is None or not run.speech(text):
+            raise StateError(f"contact {contact.id!r} has no bot listening now")
     def _dial(self, phone: Phone, to: str) -> None:
         flow_name = self.numbers.get(to)
         if flow_name is None:
@@ -383,7 +454,7 @@ class Switchboard(FlowActions, Routing):
         if flow is None:
             self._whisper_done(contact, participant)
             return
-        run = contact.run = FlowRun(self, flow, contact, participant)
+        run = contact.run = FlowRun(self, flow, contact, participant, self.flow_coverage)
         # Whispers are capped; a whisper that ends sooner cancels the cap.
         contact.timer = self.call_later(WHISPER_CAP_S, self._whisper_capped, contact, participant)
         run.start()
@@ -417,8 +488,10 @@ class Switchboard(FlowActions, Routing):
     # -- callback dial-out -----------------------------------------------------------
     def _dial_out(self, contact: Contact) -> None:
         """Ring the customer of a callback; unanswered after ``ring_timeout_s``, retry."""
-        # The number may have reconnected on a new line since the callback was made.
-        phone = self.phones.get(contact.phone.number)
+        # The number may have reconnected on a new line since the callback was made
+        # (or it is another number: the flow set a callback number).
+        number = contact.dial_number or contact.phone.number
+        phone = self.phones.get(number)
         if phone is not None and phone is not contact.phone:
             del contact.phone.contacts[contact.id]
             phone.contacts[contact.id] = contact
@@ -426,7 +499,8 @@ class Switchboard(FlowActions, Routing):
         contact.state = ContactState.RINGING
         contact.attempts += 1
         contact.timer = self.call_later(self.ring_timeout_s, self._not_answered, contact)
-        contact.phone.line.send(Ringing(contact.id, contact.queue_name or ""))
+        if contact.phone.number == number:  # else nobody is on that number: no answer
+            contact.phone.line.send(Ringing(contact.id, contact.queue_name or ""))
 
     def _not_answered(self, contact: Contact) -> None:
         contact.timer = None
@@ -463,6 +537,8 @@ class Switchboard(FlowActions, Routing):
         if contact.queue is not None:
             self._leave_queue(contact, None)
         ringing = contact.state is ContactState.RINGING
+        if contact.third is not None:
+            self._drop_third_party(contact, str(reason))
         contact.state = ContactState.ENDED
         self._log(contact.id, _E.DISCONNECTED, reason)
         phone = contact.phone
@@ -508,6 +584,10 @@ class Switchboard(FlowActions, Routing):
         agent.contact = None
         if not self._next_status(agent):
             self._make_available(agent)
+
+
+def _ignore(_message: Message) -> None:
+    pass
 
 
 #: The error code for a message the endpoint's role does not send (a caller's

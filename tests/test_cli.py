@@ -100,9 +100,9 @@ def test_flow_check_fails_on_a_bad_file(tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"Version": "2019-10-30", "StartAction": "a", "Actions": '
-                   '[{"Identifier": "a", "Type": "InvokeLambdaFunction"}]}')
+                   '[{"Identifier": "a", "Type": "SendCarrierPigeon"}]}')
     assert main(["flow", "check", str(bad)]) == 1
-    assert "unsupported Type 'InvokeLambdaFunction'" in capsys.readouterr().out
+    assert "unsupported Type 'SendCarrierPigeon'" in capsys.readouterr().out
 
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scripts" / "scenarios"

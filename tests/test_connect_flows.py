@@ -41,13 +41,23 @@ def _flow(*actions: dict[str, object], start: str = "a") -> dict[str, object]:
 def test_unsupported_action_type_is_named_with_its_identifier_and_file(tmp_path: Path) -> None:
     path = tmp_path / "inbound.json"
     path.write_text(json.dumps(_flow(
-        {"Identifier": "a", "Type": "InvokeLambdaFunction", "Parameters": {},
+        {"Identifier": "a", "Type": "SendCarrierPigeon", "Parameters": {},
          "Transitions": {}})))
     with pytest.raises(FlowError) as info:
         load_flow(path)
     message = str(info.value)
     assert "inbound.json" in message and "'a'" in message
-    assert "unsupported Type 'InvokeLambdaFunction'" in message
+    assert "unsupported Type 'SendCarrierPigeon'" in message
+
+
+def test_a_missing_required_parameter_is_named_with_the_action(tmp_path: Path) -> None:
+    path = tmp_path / "inbound.json"
+    path.write_text(json.dumps(_flow(
+        {"Identifier": "a", "Type": "InvokeLambdaFunction", "Parameters": {},
+         "Transitions": {}})))
+    with pytest.raises(FlowError, match=r"inbound.json'\: action 'a' \(InvokeLambdaFunction\) "
+                                        r"needs the parameter 'LambdaFunctionARN'"):
+        load_flow(path)
 
 
 def test_transition_to_a_missing_action_is_named(tmp_path: Path) -> None:

@@ -8,7 +8,13 @@ from pathlib import Path
 from rich.console import Console
 
 from testbed.errors import FlowError
-from testbed.flows.connect import flow_references, load_flow, unreachable_blocks
+from testbed.flows.connect import (
+    flow_references,
+    load_flow,
+    not_simulated_blocks,
+    pass_through_blocks,
+    unreachable_blocks,
+)
 
 __all__ = ["flow_check"]
 
@@ -34,8 +40,16 @@ def flow_check(args: argparse.Namespace) -> int:
                       soft_wrap=True)
         console.print("  queues: " + (", ".join(sorted(queues)) or "none"), soft_wrap=True)
         console.print("  flows: " + (", ".join(sorted(referenced)) or "none"), soft_wrap=True)
+        passing = pass_through_blocks(flow)
+        if passing:
+            console.print("  pass through (a trace only): " + ", ".join(
+                f"{block_id} ({kind})" for block_id, kind in passing), soft_wrap=True)
+        for block_id, kind in not_simulated_blocks(flow):
+            console.print(f"  [yellow]warning[/yellow] action {block_id!r} ({kind}) is not "
+                          f"simulated: it takes its error branch", soft_wrap=True)
         for name in sorted(referenced - names):
-            users = [b.id for b in flow.blocks.values() if getattr(b, "flow", None) == name]
+            users = [b.id for b in flow.blocks.values()
+                     if name in (getattr(b, "flow", None), getattr(b, "module", None))]
             console.print(f"  [yellow]warning[/yellow] action {users[0]!r} refers to flow "
                           f"{name!r}, which is not among the files checked", soft_wrap=True)
         for block_id in unreachable_blocks(flow):

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "OPERATORS",
@@ -23,17 +24,23 @@ __all__ = [
     "Condition",
     "CreateCallback",
     "Disconnect",
+    "Distribute",
     "EndFlow",
     "EventHook",
     "GetCustomerInput",
     "Loop",
+    "LoopPrompts",
+    "NotSimulated",
     "PlayPrompt",
     "SetAttributes",
     "SetEventHook",
     "SetWorkingQueue",
+    "StoreCustomerInput",
     "TransferToFlow",
     "TransferToQueue",
+    "UpdateContact",
     "Wait",
+    "condition_branches",
     "spoken_seconds",
     "strip_markup",
 ]
@@ -72,11 +79,17 @@ class Block:
     next: str | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
 
+    def branches(self) -> Iterator[tuple[str, str]]:
+        """Every transition as (label, block id): ``next``, ``=VALUE`` for a
+        condition, ``error:NAME`` for an error (what flow coverage counts)."""
+        if self.next is not None:
+            yield "next", self.next
+        for name, target in self.errors.items():
+            yield f"error:{name}", target
+
     def targets(self) -> Iterator[str]:
         """Every block id this block can transition to."""
-        if self.next is not None:
-            yield self.next
-        yield from self.errors.values()
+        return (target for _label, target in self.branches())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,9 +125,10 @@ class GetCustomerInput(Block):
     def length_s(self) -> float:
         return spoken_seconds(self.text) if self.duration_s is None else self.duration_s
 
-    def targets(self) -> Iterator[str]:
-        yield from Block.targets(self)
-        yield from self.conditions.values()
+    def branches(self) -> Iterator[tuple[str, str]]:
+        yield from Block.branches(self)
+        for digits, target in self.conditions.items():
+            yield f"={digits}", target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,9 +140,12 @@ class SetAttributes(Block):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetWorkingQueue(Block):
-    """Choose the queue that TransferToQueue and CreateCallback use."""
+    """Choose the queue that TransferToQueue and CreateCallback use (a name, or a
+    reference such as ``$.Attributes.queue``).  With ``agent``, ``queue`` names an
+    agent, and the working queue is that agent's own queue (``agent/USERNAME``)."""
 
     queue: str = ""
+    agent: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +220,13 @@ class Condition:
                 "NumberLessThan": left < right, "NumberLessOrEqualTo": left <= right}[op]
 
 
+def condition_branches(conditions: tuple[Condition, ...]) -> Iterator[tuple[str, str]]:
+    """Branch labels of conditions: ``=1``, or ``NumberLessThan 50`` for other operators."""
+    for c in conditions:
+        label = f"={c.operand}" if c.operator == "Equals" else f"{c.operator} {c.operand}"
+        yield label, c.target
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -219,9 +243,9 @@ class Compare(Block):
     value: str = ""
     conditions: tuple[Condition, ...] = ()
 
-    def targets(self) -> Iterator[str]:
-        yield from Block.targets(self)
-        yield from (c.target for c in self.conditions)
+    def branches(self) -> Iterator[tuple[str, str]]:
+        yield from Block.branches(self)
+        yield from condition_branches(self.conditions)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,10 +255,10 @@ class Loop(Block):
     count: int = 1
     loop: str | None = None
 
-    def targets(self) -> Iterator[str]:
-        yield from Block.targets(self)
+    def branches(self) -> Iterator[tuple[str, str]]:
+        yield from Block.branches(self)
         if self.loop is not None:
-            yield self.loop
+            yield "loop", self.loop
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,9 +282,9 @@ class CheckQueueStatus(Block):
     queue: str | None = None
     conditions: tuple[Condition, ...] = ()
 
-    def targets(self) -> Iterator[str]:
-        yield from Block.targets(self)
-        yield from (c.target for c in self.conditions)
+    def branches(self) -> Iterator[tuple[str, str]]:
+        yield from Block.branches(self)
+        yield from condition_branches(self.conditions)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -268,3 +292,73 @@ class TransferToFlow(Block):
     """Continue in another flow, from its start (``NoMatchingError`` if it is unknown)."""
 
     flow: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreCustomerInput(Block):
+    """Play ``text``, then collect digits into ``$.StoredCustomerInput`` (Connect's
+    GetParticipantInput with StoreInput "True").
+
+    Input ends at ``terminator`` (not stored), at ``max_digits`` digits, or
+    ``timeout_s`` after the prompt or the last digit; nothing entered stores
+    ``Timeout``.  Then ``next``; with ``phone_format`` ("E164" or "Local" with
+    ``country_code``) a value that is not such a number takes ``InvalidPhoneNumber``.
+    """
+
+    text: str = ""
+    duration_s: float | None = None
+    timeout_s: float = 5.0
+    max_digits: int = 20
+    terminator: str = "#"
+    phone_format: str | None = None
+    country_code: str | None = None
+
+    def length_s(self) -> float:
+        return spoken_seconds(self.text) if self.duration_s is None else self.duration_s
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Distribute(Block):
+    """Branch at random (seeded): a whole number from 1 to 100 is drawn and the first
+    condition it meets wins (Connect's DistributeByPercentage: ``NumberLessThan``
+    on running totals); none: ``NoMatchingCondition``."""
+
+    conditions: tuple[Condition, ...] = ()
+
+    def branches(self) -> Iterator[tuple[str, str]]:
+        yield from Block.branches(self)
+        yield from condition_branches(self.conditions)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoopPrompts(Block):
+    """Play ``prompts`` (text, seconds or None: as long as it takes to say) in a loop;
+    with ``interrupt_s``, go to ``interrupted`` every that many seconds (Connect's
+    MessageParticipantIteratively and its MessagesInterrupted condition)."""
+
+    prompts: tuple[tuple[str, float | None], ...] = ()
+    interrupt_s: float | None = None
+    interrupted: str | None = None
+
+    def branches(self) -> Iterator[tuple[str, str]]:
+        yield from Block.branches(self)
+        if self.interrupted is not None:
+            yield "=MessagesInterrupted", self.interrupted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateContact(Block):
+    """Change the contact as Connect's action ``action`` does (its Type, e.g.
+    ``TagContact``, ``UpdateContactRecordingBehavior``) with its ``values``
+    (references resolved when it runs); see docs/flows.md for each."""
+
+    action: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotSimulated(Block):
+    """An action the testbed recognises but does not simulate (``action`` is its
+    Connect Type): it takes its ``NoMatchingError`` branch."""
+
+    action: str = ""

@@ -15,16 +15,25 @@ from testbed.flows.blocks import (
     CheckQueueStatus,
     Compare,
     CreateCallback,
+    Distribute,
     GetCustomerInput,
     Loop,
+    LoopPrompts,
     PlayPrompt,
+    StoreCustomerInput,
     Wait,
 )
+from testbed.flows.services import (
+    CheckHours,
+    CreateTask,
+    GetBotInput,
+    InvokeLambda,
+    TransferToPhone,
+)
+from testbed.flows.values import ROOTS, is_reference, split_path
 
 QUEUE_METRICS = ("NumberOfContactsInQueue", "OldestContactInQueueAgeSeconds",
                  "NumberOfAgentsAvailable", "NumberOfAgentsStaffed", "NumberOfAgentsOnline")
-CONTACT_PATHS = ("$.Attributes.", "$.Queue.Name", "$.CustomerEndpoint.Address", "$.Channel",
-                 "$.InitiationMethod", "$.ContactId")
 
 __all__ = ["Flow"]
 
@@ -65,18 +74,31 @@ class Flow:
             for target in block.targets():
                 if target not in self.blocks:
                     raise FlowError(f"{where} goes to {target!r}, which does not exist")
-            if isinstance(block, PlayPrompt | GetCustomerInput | Wait) \
-                    and block.duration_s is not None:
+            if isinstance(block, PlayPrompt | GetCustomerInput | StoreCustomerInput | GetBotInput
+                          | Wait) and block.duration_s is not None:
                 _check_seconds(where, "duration_s", block.duration_s)
-            if isinstance(block, Compare | CheckQueueStatus):
+            if isinstance(block, StoreCustomerInput | GetBotInput):
+                _check_seconds(where, "timeout_s", block.timeout_s)
+            if isinstance(block, InvokeLambda):
+                _check_seconds(where, "time_limit_s", block.time_limit_s, 60)
+            if isinstance(block, TransferToPhone):
+                _check_seconds(where, "timeout_s", block.timeout_s, 600)
+            if isinstance(block, CreateTask):
+                _check_seconds(where, "delay_s", block.delay_s, 518_400)
+            if isinstance(block, LoopPrompts) and block.interrupt_s is not None:
+                _check_seconds(where, "interrupt_s", block.interrupt_s)
+                if block.interrupt_s <= 0:
+                    raise FlowError(f"{where}: interrupt_s must be > 0, "
+                                    f"got {block.interrupt_s!r}")
+            if isinstance(block, Compare | CheckQueueStatus | Distribute | CheckHours):
                 for condition in block.conditions:
                     if condition.operator not in OPERATORS:
                         raise FlowError(f"{where}: unknown condition operator "
                                         f"{condition.operator!r}; known: {', '.join(OPERATORS)}")
-            if isinstance(block, Compare) and not block.value.startswith(CONTACT_PATHS):
-                known = ", ".join(p + ("KEY" if p.endswith(".") else "") for p in CONTACT_PATHS)
-                raise FlowError(f"{where}: cannot compare {block.value!r}; the testbed knows "
-                                f"{known}")
+            if isinstance(block, Compare) and not (
+                    is_reference(block.value) and split_path(block.value)[0] in ROOTS):
+                raise FlowError(f"{where}: cannot compare {block.value!r}; give a reference "
+                                f"to contact data, $. then one of {', '.join(sorted(ROOTS))}")
             if isinstance(block, CheckQueueStatus) and block.metric not in QUEUE_METRICS:
                 raise FlowError(f"{where}: unknown metric {block.metric!r}; known: "
                                 f"{', '.join(QUEUE_METRICS)}")
