@@ -561,3 +561,49 @@ def test_flow_check_lists_what_only_passes_through_and_what_is_not_simulated(
     out = capsys.readouterr().out
     assert "pass through (a trace only): log (UpdateFlowLoggingBehavior)" in out
     assert "action 'case' (GetCase) is not simulated: it takes its error branch" in out
+
+
+async def test_a_lambda_behind_lambdas_invoke_api_answers_the_flow(testbed: Testbed) -> None:
+    from .test_lambdas import lambda_api
+
+    def lookup(event: dict[str, Any]) -> dict[str, str]:
+        return {"tier": event["Details"]["Parameters"]["tier"]}
+
+    inbound = flow(
+        action("lookup", "InvokeLambdaFunction", {
+            "LambdaFunctionARN": LAMBDA_ARN, "InvocationTimeLimitSeconds": "8",
+            "LambdaInvocationAttributes": {"tier": "silver"}}, "said",
+            {"NoMatchingError": "failed"}),
+        action("said", "MessageParticipant", {"Text": "You are $.External.tier."}, "bye"),
+        action("failed", "MessageParticipant", {"Text": "Sorry."}, "bye"),
+        BYE)
+    async with lambda_api({"lookup": lookup}, delay_s=0.05) as url:
+        centre(testbed, inbound)
+        testbed.add_lambda(LAMBDA_ARN, url)
+        john = MockCaller(JOHN, dial=NUMBER)
+        testbed.add_caller(john)
+        await testbed.run_until_idle()
+    # The clock held still while the request was in flight: no testbed time passed.
+    assert prompts(john) == [(0.0, "You are silver.")]
+
+
+async def test_a_remote_caller_talks_to_a_bot_over_websocket(served_testbed: Any) -> None:
+    tb = served_testbed.testbed
+    centre(tb, lex_flow())
+    tb.add_bot("arn:aws:lex:us-east-1:111122223333:bot-alias/BOT/ALIAS",
+               {"CheckBalance": ["check my balance"]})
+    url = f"{served_testbed.url}/v1/endpoints/caller?number=%2B15555550123&ack=1"
+    heard: list[str] = []
+    async with served_testbed.session.ws_connect(url) as ws:
+        await ws.send_json({"type": "dial", "to": NUMBER})
+        async for frame in ws:
+            message = frame.json()
+            if message["type"] == "prompt":
+                heard.append(message["text"])
+                if message["collects_input"]:
+                    await ws.send_json({"type": "say", "contact_id": message["contact_id"],
+                                        "text": "check my balance"})
+            elif message["type"] == "disconnected":
+                break
+            await ws.send_json({"type": "ack"})
+    assert heard == ["How can I help you today?", "Your balance is 10."]
