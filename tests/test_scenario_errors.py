@@ -51,11 +51,11 @@ def refusal(path: Path) -> str:
     return message
 
 
-def load_command(path: Path) -> subprocess.CompletedProcess[str]:
+def load_command(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """``testbed load PATH --json`` in its own process: a run that spins fails the test
     by its timeout instead of hanging the suite."""
-    return subprocess.run([sys.executable, "-m", "testbed.cli", "load", str(path), "--json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([sys.executable, "-m", "testbed.cli", "load", str(path), "--json",
+                           *options], capture_output=True, text=True, timeout=120, check=False)
 
 
 class DrawLimit(random.Random):
@@ -220,3 +220,11 @@ def test_load_command_refuses_a_flow_without_a_queue(
     [line] = capsys.readouterr().err.splitlines()
     assert line == (f"testbed: error: {path}: flow: missing key 'queue' for kind 'queue'; "
                     f"accepted keys: kind, queue")
+
+
+def test_a_callers_override_the_arrivals_cannot_bring_is_a_usage_error(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, top='name = "t"\nseed = 1\ncallers = 3', arrivals=RAMP_DOWN)
+    done = load_command(path, "--callers", "50")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"testbed: error: {path}: with --callers 50: arrivals.to_rate: ")

@@ -35,6 +35,12 @@ def load(args: argparse.Namespace) -> int:
 
     try:
         scenario = Scenario.from_toml(args.scenario)
+        if args.callers is not None:
+            try:
+                scenario.check_arrivals(args.callers)
+            except ConfigError as exc:
+                raise ConfigError(f"{args.scenario}: with --callers {args.callers}: "
+                                  f"{exc}") from None
     except ConfigError as exc:
         usage_error(str(exc))
     out = Path(args.out) if args.out else None
