@@ -607,3 +607,64 @@ async def test_a_remote_caller_talks_to_a_bot_over_websocket(served_testbed: Any
                 break
             await ws.send_json({"type": "ack"})
     assert heard == ["How can I help you today?", "Your balance is 10."]
+
+
+async def test_a_json_lambda_answer_is_read_by_nested_references(testbed: Testbed) -> None:
+    inbound = flow(
+        action("lookup", "InvokeLambdaFunction", {
+            "LambdaFunctionARN": "profile", "ResponseValidation": {"ResponseType": "JSON"}},
+            "keep", {"NoMatchingError": "bye"}),
+        action("keep", "UpdateContactAttributes", {"Attributes": {
+            "first": "$.External.Name.First", "order": "$.External.OrderIds.1"}}, "bye"),
+        BYE)
+    centre(testbed, inbound)
+    testbed.add_lambda("profile", lambda event, context: {
+        "Name": {"First": "Ada", "Last": "Lovelace"}, "OrderIds": ["x1", "y2"]})
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER))
+    await testbed.run_until_idle()
+    [record] = testbed.records
+    assert record.attributes == {"first": "Ada", "order": "y2"}
+
+
+async def test_a_time_adjustment_counts_as_having_waited_longer(testbed: Testbed) -> None:
+    aged = flow(action("age", "UpdateContactRoutingBehavior",
+                       {"QueueTimeAdjustmentSeconds": "30"}, "set-queue"), *queue_it(), BYE,
+                name="Aged")
+    plain = flow(*queue_it(), BYE, name="Plain")
+    testbed.add_flow(plain, aged)
+    testbed.add_queue("Support")
+    testbed.add_number(NUMBER, "Plain")
+    testbed.add_number("+18005550111", "Aged")
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=60))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, talk_s=10))             # waits from 0
+    testbed.add_caller(MockCaller("+15555550124", dial="+18005550111", dial_at=20,
+                                  talk_s=10))                                # counts from -10
+    await testbed.run_until_idle()
+    first, second = testbed.records
+    assert second.agent is not None and second.agent.connected_to_agent_timestamp \
+        == testbed.wall(60)
+    assert first.agent is not None and first.agent.connected_to_agent_timestamp \
+        == testbed.wall(70)
+
+
+@pytest.mark.parametrize("presses, stored", [
+    ([(3, "12345678")], "1234"),          # MaximumLength 4: the rest is not stored
+    ([(3, "12"), (5, "3")], "123"),       # then 5 s of silence
+    ([], "Timeout"),                      # nothing keyed
+])
+async def test_stored_input_keeps_at_most_max_digits_or_times_out(
+        testbed: Testbed, presses: list[tuple[float, str]], stored: str) -> None:
+    inbound = flow(
+        action("pin", "GetParticipantInput", {
+            "Text": "Your PIN.", "StoreInput": "True", "InputTimeLimitSeconds": "5",
+            "InputValidation": {"CustomValidation": {"MaximumLength": "4"}},
+            "InputEncryption": {"EncryptionKeyId": "key", "Key": "----"}},
+            "keep", {"NoMatchingError": "bye"}),
+        action("keep", "UpdateContactAttributes", {"Attributes": {"pin": "$.StoredCustomerInput"}},
+               "bye"),
+        BYE)
+    centre(testbed, inbound)
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, press=presses))
+    await testbed.run_until_idle()
+    [record] = testbed.records
+    assert record.attributes == {"pin": stored}
