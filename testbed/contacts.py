@@ -71,7 +71,7 @@ class ContactData:
         self.metrics: dict[str, Any] = {}           # $.Metrics (GetMetricData)
         self.tags: dict[str, str] = {}
         self.references: dict[str, Any] = {}
-        self.voice = "Joanna"                       # $.TextToSpeechVoiceId
+        self.voice: str | None = None               # $.TextToSpeechVoiceId, if set
         self.language_code = "en-US"
         self.name: str | None = None
         self.description: str | None = None

@@ -28,12 +28,14 @@ class FlowActions:
     def play_prompt(self: SwitchboardCore, run: FlowRun, text: str, duration_s: float,
                     collects_input: bool) -> None:
         contact = run.contact
+        voice = None if contact.data is None else contact.data.voice
         if run.participant is Participant.AGENT:
             agent = contact.agent
             if agent is not None:
-                agent.line.send(Prompt(contact.id, text, duration_s, collects_input))
+                agent.line.send(Prompt(contact.id, text, duration_s, collects_input, voice))
         elif contact.customer_on_line:
-            contact.phone.line.send(Prompt(contact.id, text, duration_s, collects_input))
+            contact.phone.line.send(Prompt(contact.id, text, duration_s, collects_input,
+                                           voice))
 
     def set_attributes(self: SwitchboardCore, contact: Contact, attributes: dict[str, str]) -> None:
         contact.attributes.update(attributes)

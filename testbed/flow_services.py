@@ -423,7 +423,8 @@ def _recording_fields(values: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _voice(_sb: Any, contact: Contact) -> str | None:
-    return DEFAULT_VOICE if contact.data is None else contact.data.voice
+    data = contact.data
+    return DEFAULT_VOICE if data is None or data.voice is None else data.voice
 
 
 _CONTACT_VALUES: dict[str, Any] = {

@@ -170,7 +170,8 @@ class CallStarted(Message):
 class Prompt(Message):
     """A prompt starts playing to this participant for ``duration_s`` seconds.
 
-    ``collects_input`` is true while the flow listens for digits.
+    ``collects_input`` is true while the flow listens (digits, or words for a
+    bot); ``voice`` is the text-to-speech voice a flow chose, if it chose one.
     """
 
     type: ClassVar[str] = "prompt"
@@ -178,6 +179,7 @@ class Prompt(Message):
     text: str
     duration_s: float
     collects_input: bool = False
+    voice: str | None = None
 
 
 @quick_init

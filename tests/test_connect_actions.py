@@ -122,6 +122,19 @@ async def test_settings_tags_and_data_reach_the_record(testbed: Testbed) -> None
     assert traced == ["UpdateFlowLoggingBehavior", "UpdateContactTextToSpeechVoice"]
 
 
+async def test_prompts_after_set_voice_carry_the_voice(testbed: Testbed) -> None:
+    inbound = flow(action("hello", "MessageParticipant", {"Text": "Hello."}, "voice"),
+                   action("voice", "UpdateContactTextToSpeechVoice",
+                          {"TextToSpeechVoice": "Matthew"}, "again"),
+                   action("again", "MessageParticipant", {"Text": "Hello again."}, "bye"),
+                   BYE)
+    centre(testbed, inbound)
+    john = MockCaller(JOHN, dial=NUMBER)
+    testbed.add_caller(john)
+    await testbed.run_until_idle()
+    assert [m.voice for _t, m in john.heard if isinstance(m, Prompt)] == [None, "Matthew"]
+
+
 # -- Lambda ----------------------------------------------------------------------------
 
 
