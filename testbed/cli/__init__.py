@@ -8,6 +8,11 @@
     testbed records export STORE [--format ctr-json|csv|events] [--out FILE]
     testbed metrics STORE [--interval 15m] [--service-level 20,60] [--at ISO] [--json]
     testbed flow check FILE...
+    testbed flow run FILE... [--inbound FLOW] [--number N] [--dial N] [--press DIGITS[@S]]
+                     [--say TEXT[@S]] [--attribute K=V] [--lambda NAME=TARGET]
+                     [--bot [NAME=]FILE] [--hours FILE] [--queue-hours QUEUE=HOURS]
+                     [--start ISO] [--seed S] [--agent NAME | --no-agent] [--talk S]
+                     [--patience S] [--json]
     testbed load SCENARIO.toml [--callers N] [--seed S] [--virtual | --speed N]
                  [--out DIR [--overwrite]] [--json]
 
@@ -21,6 +26,7 @@ import sys
 from collections.abc import Sequence
 
 from testbed.cli.demo import demo
+from testbed.cli.flow_run import flow_run
 from testbed.cli.flows import flow_check
 from testbed.cli.load import load
 from testbed.cli.parser import build_parser
@@ -43,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "metrics":
             return metrics(args)
         if args.command == "flow":
-            return flow_check(args)
+            return flow_run(args) if args.flow_command == "run" else flow_check(args)
         if args.command == "load":
             return load(args)
     except TestbedError as exc:

@@ -8,14 +8,18 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
+import textwrap
 from datetime import datetime, timedelta
 from typing import NoReturn
 
 from testbed import __version__
+from testbed.cli.flow_run import CallerInput
 from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant
 from testbed.demos import CENTRES, DEMOS, Demo
 from testbed.errors import ConfigError
 from testbed.export import FORMATS
+from testbed.flows.lambdas import function_name
 from testbed.messages import DEFAULT_ACK_TIMEOUT_S
 
 __all__ = ["DEFAULT_SPEED", "build_parser"]
@@ -113,6 +117,189 @@ def _demo(name: str) -> Demo:
         raise argparse.ArgumentTypeError(
             f"unknown demo {name!r}; demos: {', '.join(sorted(DEMOS))}")
     return demo
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_KEYS = re.compile(r"[0-9*#]+")
+
+
+def _phone_number(text: str) -> str:
+    if not _E164.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"must be an E.164 phone number such as +15555550123, got {text!r}")
+    return text
+
+
+def _at(text: str, what: str) -> tuple[str, float | None]:
+    """``VALUE@SECONDS`` -> (VALUE, seconds); without a number of seconds after the last
+    ``@``, the whole text is the value (seconds None)."""
+    value, sep, at = text.rpartition("@")
+    if not sep:
+        return text, None
+    try:
+        seconds = float(at)
+    except ValueError:
+        return text, None
+    if not 0 <= seconds < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"{what}@SECONDS needs seconds >= 0 into the call, got {text!r}")
+    return value, seconds
+
+
+def _press(text: str) -> CallerInput:
+    digits, at = _at(text, "DIGITS")
+    if not _KEYS.fullmatch(digits):
+        raise argparse.ArgumentTypeError(
+            f"must be keys 0-9, * and #, optionally @SECONDS into the call, got {text!r}")
+    return CallerInput("press", digits, at)
+
+
+def _said(text: str) -> CallerInput:
+    words, at = _at(text, "TEXT")
+    if not words.strip() or len(words) > 4096:
+        raise argparse.ArgumentTypeError(
+            f"must be words (at most 4096 characters), optionally @SECONDS into the call, "
+            f"got {text!r}")
+    return CallerInput("say", words, at)
+
+
+def _pair(text: str, shape: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value:
+        raise argparse.ArgumentTypeError(f"must be {shape}, got {text!r}")
+    return key.strip(), value
+
+
+def _attribute(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"must be KEY=VALUE, got {text!r}")
+    return key.strip(), value
+
+
+def _lambda_spec(text: str) -> tuple[str, str]:
+    name, target = _pair(text, "NAME=module:function, NAME=FILE.py:function or "
+                               "NAME=http://HOST:PORT")
+    try:
+        function_name(name)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not target.startswith(("http://", "https://")) and ":" not in target \
+            and "." not in target:
+        raise argparse.ArgumentTypeError(
+            f"must be NAME=module:function, NAME=FILE.py:function or NAME=http://HOST:PORT, "
+            f"got {text!r}")
+    return name, target
+
+
+def _queue_hours(text: str) -> tuple[str, str]:
+    return _pair(text, "QUEUE=HOURS (the name of hours given with --hours or as a file)")
+
+
+def _non_negative_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _flow_run_parser(flow_commands: argparse._SubParsersAction[_Parser]) -> None:
+    run = flow_commands.add_parser(
+        "run", help="run one call through flow files, printing what happens",
+        description="\n\n".join(textwrap.fill(paragraph, 79) for paragraph in (
+            "Run one call through Amazon Connect flows in virtual time. Each prompt, input, "
+            "attribute change, Lambda call, bot turn, block entered and branch taken (other "
+            "than next), queue and agent event is printed with its testbed time (mm:ss.s into "
+            "the call); then the contact record.",
+            "FILE... are flow JSON files (the first is the inbound flow), and may include Lex "
+            "bot files (as --bot) and hours of operation files (as --hours), told apart by "
+            "their content. Every queue the flows name is created. References the run cannot "
+            "answer (a $. root the testbed does not know; a Lambda function, bot, hours, flow "
+            "or agent not given) are warnings naming the action.",
+            "With a terminal on standard input and no --press or --say, you answer each prompt "
+            "that collects input: digits are keypresses, other text is speech, an empty line "
+            "is silence (the block times out), Ctrl-D hangs up. The clock stands still while "
+            "you type. Redirect standard input from /dev/null for a run without input.",
+            "Exit status 1 if a flow meets an error with no branch for it; 2 for a bad file "
+            "or flag.")),
+        epilog="bot files (JSON):\n"
+               '  {"name": "BankingBot",\n'
+               '   "intents": {"CheckBalance": ["check my balance"],\n'
+               '               "PayBill": ["pay {Amount} dollars"]},\n'
+               '   "slots": {"Amount": "AMAZON.Number"}, "min_confidence": 0.5}\n'
+               "  slots are AMAZON.Number, AMAZON.FreeFormInput or a list of values\n"
+               '  ("value=synonym|synonym"); name defaults to the file name\n\n'
+               "examples:\n"
+               "  testbed flow run scripts/flows/ivr-menu/Main.json --press 1\n"
+               "  testbed flow run scripts/flows/lambda-lex/*.json \\\n"
+               "      --lambda crm-lookup=scripts/flows/lambda-lex/crm.py:handler \\\n"
+               "      --say 'what is my balance'\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("files", nargs="+", metavar="FILE",
+                     help="flow JSON files, and bot and hours of operation JSON files")
+    run.add_argument("--inbound", metavar="FLOW",
+                     help="the flow the call starts in (default: the first flow file's; "
+                          "flows are named by their file name)")
+    run.add_argument("--number", type=_phone_number, default="+15555550123", metavar="NUMBER",
+                     help="the caller's number (default: %(default)s)")
+    run.add_argument("--dial", type=_phone_number, default="+18005550100", metavar="NUMBER",
+                     help="the number the caller dials, routed to the inbound flow "
+                          "(default: %(default)s)")
+    run.add_argument("--press", dest="inputs", action="append", type=_press, default=[],
+                     metavar="DIGITS[@S]",
+                     help="keys to press: at S seconds into the call, or without @S in answer "
+                          "to the next prompt that collects input, once it has played "
+                          "(repeatable; answers go to prompts in the order given)")
+    run.add_argument("--say", dest="inputs", action="append", type=_said, default=[],
+                     metavar="TEXT[@S]",
+                     help="words to say to a Lex bot, timed like --press (repeatable)")
+    run.add_argument("--attribute", dest="attributes", action="append", type=_attribute,
+                     default=[], metavar="KEY=VALUE",
+                     help="a contact attribute set before the inbound flow starts "
+                          "(repeatable; values may embed $. references)")
+    run.add_argument("--lambda", dest="lambdas", action="append", type=_lambda_spec,
+                     default=[], metavar="NAME=TARGET",
+                     help="the Lambda function NAME (a name or ARN) runs TARGET: "
+                          "module:function (importable from here), FILE.py:function, or "
+                          "http://HOST:PORT (Lambda's Invoke API) (repeatable)")
+    run.add_argument("--bot", dest="bots", action="append", default=[],
+                     metavar="[NAME=]FILE.json",
+                     help="a Lex bot stand-in (format below), found by NAME: a bot name or "
+                          "alias ARN (default: the file's name, which answers alias ARNs "
+                          "with that bot id) (repeatable)")
+    run.add_argument("--hours", action="append", default=[], metavar="FILE.json",
+                     help="hours of operation: Connect's DescribeHoursOfOperation JSON "
+                          "(repeatable); flows find them by name or HoursOfOperationId")
+    run.add_argument("--queue-hours", action="append", type=_queue_hours, default=[],
+                     metavar="QUEUE=HOURS",
+                     help="the hours of QUEUE, for CheckHoursOfOperation without hours "
+                          "(default: the only hours given, if just one)")
+    run.add_argument("--start", type=_instant, default=parse_instant(DEFAULT_START),
+                     metavar="ISO-8601",
+                     help=f"UTC instant the call starts: hours of operation are checked "
+                          f"against it (default: {DEFAULT_START})")
+    run.add_argument("--seed", type=int, default=0,
+                     help="seed for contact ids and percentages (default: %(default)s)")
+    agent = run.add_mutually_exclusive_group()
+    agent.add_argument("--agent", default="agent", metavar="NAME",
+                       help="the agent who serves every queue and answers at once "
+                            "(default: %(default)s)")
+    agent.add_argument("--no-agent", dest="agent", action="store_const", const=None,
+                       help="no agent: a queued caller waits until --patience")
+    run.add_argument("--talk", type=_non_negative_seconds, default=30.0, metavar="S",
+                     help="seconds the caller talks with the agent before hanging up "
+                          "(default: %(default)g)")
+    run.add_argument("--patience", type=_positive_seconds, default=600.0, metavar="S",
+                     help="the caller hangs up if no agent has answered S seconds into the "
+                          "call (default: %(default)g)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON object instead: warnings, events (record events "
+                          "and the trace: BLOCK, BRANCH, PROMPT, INPUT, HANGUP, REFUSED, "
+                          "FAILED) and "
+                          "the records as CTR JSON; never interactive")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "that name none of the given files are warnings. Exit status 1 if any file "
                     "cannot be loaded.")
     check.add_argument("files", nargs="+", metavar="FILE", help="flow JSON files")
+    _flow_run_parser(flow_commands)
 
     load = commands.add_parser(
         "load", help="run a load scenario and report on it",
