@@ -136,4 +136,9 @@ class FlowActions:
         contact: Contact = run.contact
         if contact.run is run:
             contact.run = None
+        block = run.block
+        self._log(contact.id, _E.FLOW_ACTION,
+                  (run.flow.name, None if block is None else block.id,
+                   None if block is None else getattr(block, "action", type(block).__name__),
+                   {"failed": problem}))
         self._end(contact, _FLOW_DISCONNECT)

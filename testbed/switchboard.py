@@ -139,9 +139,15 @@ class Switchboard(FlowActions, FlowServices, Routing):
         return queue
 
     def add_hours(self, hours: HoursOfOperation) -> None:
-        if hours.name in self.hours:
-            raise ConfigError(f"hours of operation {hours.name!r} exist already")
-        self.hours[hours.name] = hours
+        """Hours flows find by name, by Connect id, or by ARN (its last segment)."""
+        keys = {hours.name, hours.hours_of_operation_id,
+                hours.hours_of_operation_arn.rstrip("/").rsplit("/", 1)[-1]} - {""}
+        taken = sorted(k for k in keys if k in self.hours)
+        if taken:
+            raise ConfigError(f"hours of operation {hours.name!r}: {taken[0]!r} names "
+                              f"hours added already")
+        for key in keys:
+            self.hours[key] = hours
 
     def agent_queue(self, username: str) -> Queue | None:
         """The agent's own queue (``agent/USERNAME``), made on first use; None if no

@@ -681,3 +681,41 @@ async def test_stored_input_keeps_at_most_max_digits_or_times_out(
     await testbed.run_until_idle()
     [record] = testbed.records
     assert record.attributes == {"pin": stored}
+
+
+async def test_check_hours_finds_hours_by_their_connect_arn(testbed: Testbed) -> None:
+    from testbed.flows.hours import HoursOfOperation
+
+    arn = "arn:aws:connect:us-east-1:1:instance/abc/operating-hours/hoo-123"
+    testbed.add_hours(HoursOfOperation.from_connect({
+        "Name": "Always", "TimeZone": "UTC", "HoursOfOperationId": "hoo-123",
+        "HoursOfOperationArn": arn,
+        "Config": [{"Day": day, "StartTime": {"Hours": 0, "Minutes": 0},
+                    "EndTime": {"Hours": 0, "Minutes": 0}}
+                   for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY",
+                               "SATURDAY", "SUNDAY")]}))
+    inbound = flow(
+        action("hours", "CheckHoursOfOperation", {"HoursOfOperationId": arn}, "closed",
+               {"NoMatchingError": "bye"}, {"True": "open", "False": "closed"}),
+        action("open", "MessageParticipant", {"Text": "Open."}, "bye"),
+        action("closed", "MessageParticipant", {"Text": "Closed."}, "bye"), BYE)
+    centre(testbed, inbound)
+    john = MockCaller(JOHN, dial=NUMBER)
+    testbed.add_caller(john)
+    await testbed.run_until_idle()
+    assert [text for _t, text in prompts(john)] == ["Open."]
+
+
+async def test_a_flow_error_with_no_branch_leaves_its_reason_in_the_log(
+        testbed: Testbed) -> None:
+    inbound = flow(action("lookup", "InvokeLambdaFunction", {"LambdaFunctionARN": "nobody"},
+                          "bye"), BYE)
+    centre(testbed, inbound)
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER))
+    await testbed.run_until_idle()
+    [record] = testbed.records
+    assert record.disconnect_reason == "CONTACT_FLOW_DISCONNECT"
+    [failed] = [e.data for e in testbed.events(record.contact_id)
+                if e.kind is EventKind.FLOW_ACTION]
+    assert failed[:3] == ("Inbound", "lookup", "InvokeLambda")
+    assert "raised NoMatchingError and has no transition for it" in failed[3]["failed"]

@@ -384,3 +384,14 @@ async def test_serve_refuses_a_store_that_holds_a_run_unless_overwritten(tmp_pat
             assert await response.json() == []  # the earlier run is gone
     finally:
         await stop_serve(served)
+
+
+async def test_serve_takes_a_flow_folder_with_bots_and_hours_beside_the_flows() -> None:
+    folder = Path(__file__).resolve().parent.parent / "scripts" / "flows" / "lambda-lex"
+    served = await start_serve("--virtual", "--centre", "none", "--flows", str(folder),
+                               "--number", "+18005550100=Inbound")
+    try:
+        async with aiohttp.ClientSession() as session:
+            assert (await clock(session, served.url))["now_s"] == 0.0
+    finally:
+        await stop_serve(served)

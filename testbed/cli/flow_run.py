@@ -124,11 +124,7 @@ async def _call(setup: RunSetup, args: argparse.Namespace, trace: _Trace,
         service.on("event", trace.event)
         tb.switchboard.flow_coverage = trace
         for hours in setup.hours:
-            tb.add_hours(hours)
-            if hours.hours_of_operation_id:
-                # Flows name hours by id (their ARN's last part); the switchboard
-                # finds them by name.
-                tb.switchboard.hours.setdefault(hours.hours_of_operation_id, hours)
+            tb.add_hours(hours)  # flows find them by name, id or ARN
         tb.add_flow(*setup.flows)
         for queue, hours_name in setup.queues.items():
             tb.add_queue(queue, hours=hours_name)

@@ -13,6 +13,8 @@ from testbed.clock import run
 from testbed.demos import CENTRES
 from testbed.errors import ConfigError, FlowError
 from testbed.flows import Flow
+from testbed.flows.hours import HoursOfOperation
+from testbed.flows.lex import Bot
 from testbed.loop import network_time
 
 __all__ = ["serve"]
@@ -62,18 +64,28 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def flows_in(directory: str) -> list[Flow]:
-    from testbed.flows.connect import load_flow_files
+def flows_in(directory: str) -> list[Flow | Bot | list[HoursOfOperation]]:
+    """The flows, Lex bots and hours of operation in ``directory``'s JSON files."""
+    from testbed.cli.flows import read_flow_file
 
     paths = sorted(Path(directory).glob("*.json"))
     if not paths:
         raise ConfigError(f"--flows: no *.json flow files in {directory!r}")
-    return load_flow_files(paths)
+    return [read_flow_file(str(path)) for path in paths]
 
 
-def add_flows(tb: Testbed, flows: list[Flow]) -> None:
+def add_flows(tb: Testbed, found: list[Flow | Bot | list[HoursOfOperation]]) -> None:
+    """Add what ``flows_in`` found: hours first, then bots and flows, and every queue
+    the flows name."""
     from testbed.flows.connect import flow_references
 
+    flows = [item for item in found if isinstance(item, Flow)]
+    for item in found:
+        if isinstance(item, list):
+            for hours in item:
+                tb.add_hours(hours)
+        elif isinstance(item, Bot):
+            tb.add_bot(item.name, item)
     tb.add_flow(*flows)
     for flow in flows:
         for queue in sorted(flow_references(flow)[0]):
