@@ -142,3 +142,19 @@ def test_load_refuses_a_bad_scenario_naming_the_key(
         main(["load", str(bad)])
     assert info.value.code == 2
     assert "arrivals.rate_per_s must be a number > 0, got 'fast'" in capsys.readouterr().err
+
+
+def test_output_into_a_closed_pipe_ends_quietly() -> None:
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written (as `| head` ends)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "testbed.cli", "demo", "queued-callback", "--virtual",
+             "--json"], stdout=write, stderr=subprocess.PIPE, timeout=60, check=False)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, b"")
