@@ -19,12 +19,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from testbed.agents import DEFAULT_CUSTOM_STATUSES, QueueRouting, RoutingProfile
 from testbed.clock import DEFAULT_START, VIRTUAL, Clock, Scheduler, check_speed
 from testbed.errors import ConfigError, StateError
 from testbed.flows import Flow
+from testbed.flows.coverage import CoverageRecorder, FlowCoverage
 from testbed.flows.hours import HoursOfOperation, HoursOverride
 from testbed.flows.lambdas import Handler, LambdaFunction
 from testbed.flows.lex import Bot
@@ -91,9 +92,15 @@ class Testbed:
     than at the end of every instant (fewer, larger writes for long runs).
     A store that holds a run already is refused (ConfigError on entering)
     unless ``overwrite=True``, which deletes that run first.
+    ``flow_coverage`` counts the blocks and branches its flows take (see
+    ``testbed.flows.coverage``): every flow added is known to it, every flow
+    run reports to it; None takes ``Testbed.default_flow_coverage``.
     """
 
     __test__ = False  # not a pytest test class
+    #: Where testbeds opened without ``flow_coverage`` report (None: nowhere); the
+    #: pytest plugin's ``--flow-coverage`` sets it for the session.
+    default_flow_coverage: ClassVar[FlowCoverage | None] = None
 
     def __init__(
         self,
@@ -111,6 +118,7 @@ class Testbed:
         records_batch: int = 1,
         fsync: bool = False,
         overwrite: bool = False,
+        flow_coverage: FlowCoverage | None = None,
     ) -> None:
         self._start = start
         self._speed = check_speed(speed)
@@ -126,6 +134,8 @@ class Testbed:
         self._records_batch = check_batch(records_batch, "records_batch")
         self._fsync = fsync
         self._overwrite = overwrite
+        self.flow_coverage = flow_coverage
+        self._coverage: CoverageRecorder | None = None
         self._exit = ExitStack()
         self._clock: Clock | None = None
         self._switchboard: Switchboard | None = None
@@ -165,6 +175,10 @@ class Testbed:
                                         self._offer_timeout_s)
         self._switchboard.custom_statuses = self._custom_statuses
         self._switchboard.ring_timeout_s = self._ring_timeout_s
+        coverage = self.flow_coverage if self.flow_coverage is not None \
+            else Testbed.default_flow_coverage
+        if coverage is not None:
+            self._coverage = self._switchboard.flow_coverage = coverage.recorder()
         if self._wall_clock:
             self._exit.enter_context(clock.wall_clock())
         return self
@@ -211,6 +225,8 @@ class Testbed:
     def add_flow(self, *flows: Flow) -> None:
         for flow in flows:
             self.switchboard.add_flow(flow)
+        if self._coverage is not None:
+            self._coverage.add_flow(*flows)
 
     def add_queue(self, name: str, *, outbound_whisper_flow: str | None = None,
                   hours: str | None = None) -> Queue:

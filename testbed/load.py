@@ -39,6 +39,7 @@ from testbed.flows import (
     SetWorkingQueue,
     TransferToQueue,
 )
+from testbed.flows.coverage import FlowCoverage
 from testbed.records import ContactRecord, Entry
 from testbed.report import Report, build_report
 from testbed.scenario import Scenario
@@ -97,11 +98,14 @@ class LoadRun:
     """One run of ``scenario``; ``callers`` / ``seed`` override the scenario's.
 
     ConfigError if the scenario's arrivals cannot bring the callers asked for.
+    With ``flow_coverage``, the run's flows and every block and branch its
+    contacts take are counted there (``testbed.flows.coverage``).
     """
 
     def __init__(self, scenario: Scenario, *, callers: int | None = None,
                  seed: int | None = None, speed: float = VIRTUAL, records: str = "memory:",
-                 progress: Progress | None = None, stream: bool = False) -> None:
+                 progress: Progress | None = None, stream: bool = False,
+                 flow_coverage: FlowCoverage | None = None) -> None:
         scenario.check_arrivals(callers)
         self.scenario = scenario
         self.limit = callers if callers is not None else scenario.callers
@@ -110,6 +114,7 @@ class LoadRun:
         self.store = records
         self.progress = progress
         self.stream = stream
+        self.flow_coverage = flow_coverage
         self.arrived = 0
         self.arrivals_over = False
         self.last_arrival_s = 0.0
@@ -125,7 +130,7 @@ class LoadRun:
         s = self.scenario
         async with Testbed(start=s.start, speed=self.speed, seed=self.seed,
                            records=self.store, keep_finished_records=not self.stream,
-                           records_batch=WRITE_BATCH) as tb:
+                           records_batch=WRITE_BATCH, flow_coverage=self.flow_coverage) as tb:
             self._tb = tb
             self._centre(tb)
             self._agents(tb)

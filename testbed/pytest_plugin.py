@@ -14,6 +14,12 @@ enough.  Needs pytest-asyncio (1.3 or newer).
   / ``connect_agent``, or your own client code.
 - ``@pytest.mark.testbed`` alone: the test runs on the testbed loop, for
   tests that open their own ``Testbed(...)``.
+- ``--flow-coverage``: every Testbed opened during the session (the
+  fixtures' and any other) counts its flows' blocks and branches in one
+  FlowCoverage; the session ends with its table and never-taken branches.
+  ``--flow-coverage-json=PATH`` writes that coverage as JSON (see
+  ``testbed.flows.coverage``), with or without the table.  Without either
+  option nothing is counted.
 
 Other async tests keep the default event loop.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,9 +37,29 @@ import pytest
 
 from testbed.centre import Testbed
 from testbed.clock import TestbedLoop
+from testbed.flows.coverage import FlowCoverage
 from testbed.loop import network_time
 
 __all__ = ["ServedTestbed", "served_testbed", "testbed"]
+
+
+_COVERAGE = pytest.StashKey[FlowCoverage]()
+_COVERAGE_BEFORE = pytest.StashKey[FlowCoverage | None]()
+_COVERAGE_PROBLEM = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("testbed", "telephony testbed")
+    group.addoption("--flow-coverage", action="store_true", default=False,
+                    help="count the blocks and branches every flow takes in the session's "
+                         "testbeds; print a table and the never-taken branches at the end")
+    group.addoption("--flow-coverage-json", metavar="PATH", default=None,
+                    help="write the session's flow coverage to PATH as JSON")
+
+
+def _coverage_json(config: pytest.Config) -> Path | None:
+    path = config.getoption("flow_coverage_json", None)
+    return None if path is None else config.invocation_params.dir / path
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +70,44 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.pluginmanager.has_plugin("asyncio"):
         config.pluginmanager.register(_LoopFactories(), "testbed-loop-factories")
+    path = _coverage_json(config)
+    if config.getoption("flow_coverage", False) or path is not None:
+        if path is not None and not path.parent.is_dir():
+            raise pytest.UsageError(f"--flow-coverage-json {path}: no folder {path.parent}")
+        coverage = config.stash[_COVERAGE] = FlowCoverage()
+        config.stash[_COVERAGE_BEFORE] = Testbed.default_flow_coverage
+        Testbed.default_flow_coverage = coverage
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _COVERAGE in config.stash:
+        Testbed.default_flow_coverage = config.stash[_COVERAGE_BEFORE]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    path = _coverage_json(config)
+    if path is None or _COVERAGE not in config.stash:
+        return
+    try:
+        config.stash[_COVERAGE].save(path)
+    except OSError as exc:
+        config.stash[_COVERAGE_PROBLEM] = f"cannot write {path} ({exc.strerror})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    coverage = config.stash.get(_COVERAGE, None)
+    if coverage is None:
+        return
+    if config.getoption("flow_coverage"):
+        terminalreporter.write_sep("-", "flow coverage")
+        terminalreporter.write(coverage.render(config.get_terminal_writer().fullwidth))
+    path = _coverage_json(config)
+    if path is not None:
+        problem = config.stash.get(_COVERAGE_PROBLEM, None)
+        terminalreporter.write_line(f"flow coverage: {problem}" if problem is not None
+                                    else f"flow coverage written to {path}")
 
 
 class _LoopFactories:
