@@ -36,6 +36,9 @@ from testbed.flows import (
     TransferToQueue,
     Wait,
 )
+from testbed.flows.coverage import FlowCoverage
+from testbed.flows.hours import HoursOfOperation
+from testbed.flows.lex import Bot, Intent, Slot
 from testbed.lines import Line, LineEnd, line_pair
 from testbed.record_service import RecordService
 from testbed.records import (
@@ -57,6 +60,7 @@ __all__ = [
     "AgentEndpoint",
     "AgentInfo",
     "AgentState",
+    "Bot",
     "CallerEndpoint",
     "Cancellable",
     "CheckQueueStatus",
@@ -73,9 +77,12 @@ __all__ = [
     "EventHook",
     "EventKind",
     "Flow",
+    "FlowCoverage",
     "FlowError",
     "GetCustomerInput",
+    "HoursOfOperation",
     "InitiationMethod",
+    "Intent",
     "Line",
     "LineEnd",
     "Loop",
@@ -89,6 +96,7 @@ __all__ = [
     "SetAttributes",
     "SetEventHook",
     "SetWorkingQueue",
+    "Slot",
     "StateError",
     "Testbed",
     "TestbedError",

@@ -29,6 +29,7 @@ from testbed.flows.coverage import CoverageRecorder, FlowCoverage
 from testbed.flows.hours import HoursOfOperation, HoursOverride
 from testbed.flows.lambdas import Handler, LambdaFunction
 from testbed.flows.lex import Bot
+from testbed.flows.values import name_of
 from testbed.lines import LineEnd
 from testbed.queues import Queue
 from testbed.record_service import RecordService, check_batch
@@ -58,9 +59,6 @@ class AgentEndpoint(Protocol):
     def acw_timeout_s(self) -> float: ...
     def attach(self, line: LineEnd, clock: Scheduler) -> None: ...
 
-
-def _last_segment(reference: str) -> str:
-    return reference.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _positive(name: str, value: float) -> float:
@@ -263,7 +261,7 @@ class Testbed:
         """A Lex stand-in that ConnectParticipantWithLexBot calls: a ``Bot``, or intents
         with sample utterances (``{"CheckBalance": ["check my balance"]}``)."""
         if not isinstance(bot, Bot):
-            bot = Bot.of(_last_segment(name_or_alias_arn), bot, slots or {})
+            bot = Bot.of(name_of(name_or_alias_arn), bot, slots or {})
         return self.switchboard.bots.add(name_or_alias_arn, bot)
 
     def add_number(self, number: str, flow: str) -> None:

@@ -25,7 +25,7 @@ from testbed.flows.lambdas import (
     validate_response,
 )
 from testbed.flows.services import CreateTask, GetBotInput, InvokeLambda, TransferToPhone
-from testbed.flows.values import dig, split_path, text_of
+from testbed.flows.values import dig, name_of, split_path, text_of
 from testbed.messages import Connected, Disconnected, Ringing
 from testbed.records import DisconnectReason, EventKind, InitiationMethod
 from testbed.switchboard_core import SwitchboardCore
@@ -39,9 +39,6 @@ INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/testbed"
 DEFAULT_VOICE = "Joanna"
 DEFAULT_PRIORITY = 5
 
-
-def _last_segment(reference: str) -> str:
-    return reference.rstrip("/").rsplit("/", 1)[-1]
 
 
 class FlowServices:
@@ -199,7 +196,7 @@ class FlowServices:
 
     def _queue_metrics(self: SwitchboardCore, contact: Contact,
                        queue_ref: Any) -> dict[str, Any] | None:
-        name = _last_segment(str(queue_ref)) if queue_ref else contact.queue_name
+        name = name_of(str(queue_ref)) if queue_ref else contact.queue_name
         queue = self.queues.get(name or "")
         if queue is None:
             return None
@@ -220,7 +217,7 @@ class FlowServices:
             hours = None if queue is None else queue.hours
             if hours is None:
                 return None
-        found = self.hours.get(_last_segment(hours))
+        found = self.hours.get(name_of(hours))
         return None if found is None else found.is_open(self.clock.wall())
 
     # -- Lambda ----------------------------------------------------------------

@@ -158,3 +158,22 @@ def test_output_into_a_closed_pipe_ends_quietly() -> None:
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (1, b"")
+
+
+def test_load_reports_flow_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "coverage.json"
+    assert main(["load", str(SCENARIOS / "morning-peak.toml"), "--callers", "200",
+                 "--flow-coverage", "--flow-coverage-json", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "Flow coverage" in out and "CallbackOffer" in out
+    flows = {f["name"]: f for f in json.loads(saved.read_text())["flows"]}
+    assert flows["Inbound"]["blocks_entered"] == flows["Inbound"]["blocks_total"]
+
+
+def test_load_refuses_a_coverage_file_in_a_missing_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["load", str(SCENARIOS / "mmc.toml"), "--callers", "10",
+              "--flow-coverage-json", str(tmp_path / "no" / "cov.json")])
+    assert exit_info.value.code == 2
+    assert "--flow-coverage-json" in capsys.readouterr().err

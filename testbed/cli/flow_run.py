@@ -51,6 +51,7 @@ from testbed.cli.flows import RunSetup, lambda_name, reference_warnings, run_set
 from testbed.clock import VIRTUAL, run
 from testbed.errors import ConfigError, FlowError
 from testbed.flows import Flow, SetAttributes, TransferToFlow
+from testbed.flows.interpreter import Coverage
 from testbed.flows.lambdas import function_name
 from testbed.flows.lex import bot_name
 from testbed.loop import TestbedLoop
@@ -122,6 +123,7 @@ async def _call(setup: RunSetup, args: argparse.Namespace, trace: _Trace,
         trace.now = lambda: tb.now
         trace.blocks = tb.switchboard.flows
         service.on("event", trace.event)
+        trace.forward = tb.switchboard.flow_coverage
         tb.switchboard.flow_coverage = trace
         for hours in setup.hours:
             tb.add_hours(hours)  # flows find them by name, id or ARN
@@ -168,6 +170,9 @@ class _Trace:
         self._hinted = False
         #: Standard output was closed during the run.
         self.closed = False
+        #: A coverage recorder that was there before (pytest --flow-coverage): it
+        #: hears everything too.
+        self.forward: Coverage | None = None
 
     # -- output ---------------------------------------------------------------
     def add(self, t: float, contact_id: str | None, kind: str, data: Any,
@@ -218,6 +223,8 @@ class _Trace:
 
     # -- Coverage ----------------------------------------------------------------
     def entered(self, flow: str, block: str) -> None:
+        if self.forward is not None:
+            self.forward.entered(flow, block)
         if flow == ATTRIBUTES_FLOW:
             return
         self._pending = (flow, block)
@@ -228,6 +235,8 @@ class _Trace:
                  "block", f"{shown} ({kind})")
 
     def took(self, flow: str, block: str, label: str) -> None:
+        if self.forward is not None:
+            self.forward.took(flow, block, label)
         if flow == ATTRIBUTES_FLOW:
             return
         self._pending = None

@@ -14,6 +14,7 @@ from rich.table import Table
 from testbed.cli.common import cell, usage_error
 from testbed.clock import run
 from testbed.errors import ConfigError
+from testbed.flows.coverage import FlowCoverage
 from testbed.load import LoadResult
 from testbed.metrics import historical
 from testbed.report import QueueReport
@@ -43,6 +44,11 @@ def load(args: argparse.Namespace) -> int:
                                   f"{exc}") from None
     except ConfigError as exc:
         usage_error(str(exc))
+    coverage_json = Path(args.flow_coverage_json) if args.flow_coverage_json else None
+    if coverage_json is not None and not coverage_json.parent.is_dir():
+        usage_error(f"--flow-coverage-json {coverage_json}: there is no folder "
+                    f"{str(coverage_json.parent)!r}")
+    coverage = FlowCoverage() if args.flow_coverage or coverage_json is not None else None
     out = Path(args.out) if args.out else None
     store = "memory:"
     if out is not None:
@@ -62,9 +68,15 @@ def load(args: argparse.Namespace) -> int:
                             clock=f"{wall:%H:%M:%S} testbed, {arrived} arrived")
 
         run_ = LoadRun(scenario, callers=args.callers, seed=args.seed, speed=args.speed,
-                       records=store, progress=report_progress)
+                       records=store, progress=report_progress, flow_coverage=coverage)
         result = run(run_.run(), speed=args.speed)
     report = result.report
+    if coverage is not None and coverage_json is not None:
+        try:
+            coverage.save(coverage_json)
+        except OSError as exc:
+            usage_error(f"--flow-coverage-json {coverage_json}: cannot write it "
+                        f"({exc.strerror})")
     if out is not None:
         write_outputs(out, scenario.name, result)
     if args.json:
@@ -92,6 +104,8 @@ def load(args: argparse.Namespace) -> int:
     console.print(f"agent occupancy: {'-' if occupancy is None else f'{occupancy:.1%}'}")
     if result.incomplete:
         console.print(f"[yellow]warning[/yellow] {result.incomplete} contacts had not finished")
+    if coverage is not None and args.flow_coverage:
+        console.print(coverage.renderable(console.width))
     if out is not None:
         console.print(f"written to {out}/: {', '.join(OUTPUTS)}")
     return 0

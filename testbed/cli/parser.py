@@ -451,6 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="replace the output of an earlier run in DIR (without it, a DIR "
                            "holding one is refused)")
     load.add_argument("--json", action="store_true", help="print the report as JSON only")
+    load.add_argument("--flow-coverage", action="store_true",
+                      help="after the report, a table of the blocks and branches of each flow "
+                           "the callers took, and the branches never taken")
+    load.add_argument("--flow-coverage-json", metavar="FILE",
+                      help="write that coverage as JSON to FILE (see docs/flows.md)")
 
     metrics = commands.add_parser(
         "metrics", help="historical and real-time metrics of a stored run",

@@ -70,6 +70,7 @@ from testbed.flows.services import (
     TransferToPhone,
 )
 from testbed.flows.values import is_reference
+from testbed.flows.values import name_of as _name
 
 __all__ = ["NOT_SIMULATED", "PASS_THROUGH", "SUPPORTED_TYPES", "WORDS_PER_SECOND",
            "flow_references", "load_flow", "load_flow_files", "not_simulated_blocks",
@@ -135,11 +136,6 @@ class _Action:
 
     def common(self) -> dict[str, Any]:
         return {"id": self.id, "next": self.next, "errors": dict(self.errors)}
-
-
-def _name(reference: Any) -> str:
-    """The name a queue or flow reference points at: the last segment of an ARN or path."""
-    return str(reference).rstrip("/").rsplit("/", 1)[-1]
 
 
 def _message(a: _Action) -> Block:

@@ -60,6 +60,7 @@ from testbed.flows.services import (
     TransferToPhone,
 )
 from testbed.flows.values import interpolate, resolve
+from testbed.flows.values import name_of as _last_segment
 
 __all__ = ["Coverage", "FlowHost", "FlowRun", "Participant"]
 
@@ -542,12 +543,6 @@ class FlowRun:
     def _end_module(self, block: EndModule) -> str | None:
         self._label = "return"
         return None
-
-
-def _last_segment(reference: str) -> str:
-    """The name a queue, flow or module reference points at: the last segment of an
-    ARN or path (``.../queue/Sales`` -> ``Sales``)."""
-    return reference.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _phone_number(value: str, number_format: str, country_code: str | None) -> bool:

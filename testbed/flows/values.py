@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["ROOTS", "dig", "interpolate", "is_reference", "references", "resolve",
+__all__ = ["ROOTS", "dig", "interpolate", "is_reference", "name_of", "references", "resolve",
            "split_path", "text_of"]
 
 _PART = r"(?:\.[A-Za-z0-9_\-]+|\.\['[^'\]]*'\])"
@@ -79,6 +79,12 @@ def interpolate(text: str, lookup: Lookup) -> str:
     if "$." not in text:
         return text
     return _REFERENCE.sub(lambda m: lookup(m.group(0)) or "", text)
+
+
+def name_of(reference: object) -> str:
+    """The name a queue, flow, module or hours reference points at: the last segment of
+    an ARN or path (``arn:...:instance/abc/queue/Sales`` -> ``Sales``)."""
+    return str(reference).rstrip("/").rsplit("/", 1)[-1]
 
 
 def dig(data: Any, parts: list[str]) -> Any:
