@@ -151,7 +151,20 @@ class SetWorkingQueue(Block):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransferToQueue(Block):
     """Put the contact in its working queue; the flow ends and the
-    customer-queue flow takes over.  ``QueueAtCapacity`` if it is full."""
+    customer-queue flow takes over.  ``QueueAtCapacity`` if it is full.
+
+    A queued contact leaves the flow there, so ``next`` (which Connect's
+    exports fill in) is no branch it can take; it stays a target, so it must
+    name a block and keeps that block reachable."""
+
+    def branches(self) -> Iterator[tuple[str, str]]:
+        for name, target in self.errors.items():
+            yield f"error:{name}", target
+
+    def targets(self) -> Iterator[str]:
+        if self.next is not None:
+            yield self.next
+        yield from self.errors.values()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
