@@ -22,10 +22,14 @@ from testbed.messages import (
     EndAfterContactWork,
     Error,
     Hangup,
+    Hold,
     Message,
+    Mute,
     Offered,
     Reject,
+    Resume,
     SetStatus,
+    Unmute,
 )
 
 __all__ = ["MockAgent"]
@@ -42,6 +46,10 @@ class MockAgent(Transcript):
       ``acw_s`` may be a function, called for each contact (a distribution).
     - ``talk_s``: hangs up this long after being connected (None: waits for
       the customer to hang up).
+    - ``hold``: ``(at_s, for_s)`` pairs: puts the customer on hold ``at_s`` after
+      being connected and resumes ``for_s`` later ("hold at 30 s for 45 s":
+      ``hold=[(30, 45)]``); ``mute`` likewise mutes their own microphone.
+      Steps due after the call ended are dropped.
     - ``acw_s``: ends after-contact work after this long (None: leaves it to
       the switchboard's ``acw_timeout_s``).
     - ``on_message``: called with every message heard, after the reaction.
@@ -57,6 +65,8 @@ class MockAgent(Transcript):
         accept_after_s: float | Callable[[], float] | None = 0.0,
         reject: bool = False,
         talk_s: float | None = None,
+        hold: Iterable[tuple[float, float]] = (),
+        mute: Iterable[tuple[float, float]] = (),
         acw_s: float | Callable[[], float] | None = 0.0,
         acw_timeout_s: float = 0.0,
         on_message: Callable[[MockAgent, Message], object] | None = None,
@@ -72,12 +82,15 @@ class MockAgent(Transcript):
         self.accept_after_s = accept_after_s
         self.reject = reject
         self.talk_s = talk_s
+        self.holds = tuple(hold)
+        self.mutes = tuple(mute)
         self.acw_s = acw_s
         self.on_message = on_message
         self.state = "Offline"
         self.handled: list[str] = []
         self.errors: list[Error] = []
         self._timer: Cancellable | None = None
+        self._script: list[Cancellable] = []  # hold and mute steps of the call
 
     def __repr__(self) -> str:
         return f"<MockAgent {self._username} {self.state}>"
@@ -126,6 +139,21 @@ class MockAgent(Transcript):
     def end_after_contact_work(self, contact_id: str) -> None:
         self._send(EndAfterContactWork(contact_id))
 
+    def hold(self, contact_id: str) -> None:
+        """Put the customer of ``contact_id`` on hold."""
+        self._send(Hold(contact_id))
+
+    def resume(self, contact_id: str) -> None:
+        """Take the customer of ``contact_id`` off hold."""
+        self._send(Resume(contact_id))
+
+    def mute(self, contact_id: str, participant: str = "agent") -> None:
+        """Mute ``participant``: "agent" (their own microphone) or "customer"."""
+        self._send(Mute(contact_id, participant))
+
+    def unmute(self, contact_id: str, participant: str = "agent") -> None:
+        self._send(Unmute(contact_id, participant))
+
     # -- reacting -------------------------------------------------------------
     def _after(self, delay_s: float | Callable[[], float], action: Callable[[str], object],
                contact_id: str) -> None:
@@ -160,14 +188,32 @@ class MockAgent(Transcript):
             self._after(self.acw_s, self.end_after_contact_work, message.contact_id)
 
     def _on_connected(self, message: Connected) -> None:
-        self.handled.append(message.contact_id)
+        cid = message.contact_id
+        self.handled.append(cid)
         if self.talk_s is not None:
-            self._after(self.talk_s, self.hang_up, message.contact_id)
+            self._after(self.talk_s, self.hang_up, cid)
+        if self.holds or self.mutes:
+            self._start_script(cid)
+
+    def _start_script(self, cid: str) -> None:
+        steps: list[tuple[float, Callable[[str], object]]] = []
+        for at_s, for_s in self.holds:
+            steps += [(at_s, self.hold), (at_s + for_s, self.resume)]
+        for at_s, for_s in self.mutes:
+            steps += [(at_s, self.mute), (at_s + for_s, self.unmute)]
+        for at_s, action in steps:
+            handle = self._call_after(at_s, action, cid)
+            if handle is not None:
+                self._script.append(handle)
 
     def _on_disconnected(self, message: Disconnected) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._script:
+            for handle in self._script:
+                handle.cancel()
+            self._script.clear()
 
     def _on_error(self, message: Error) -> None:
         self.errors.append(message)

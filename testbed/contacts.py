@@ -32,6 +32,7 @@ class ContactState(IntEnum):
     CONNECTED = 6    # customer and agent talk
     ENDED = 7
     THIRD_PARTY = 8  # transferred: the customer talks to an outside number
+    ON_HOLD = 9      # connected, the agent has put the customer on hold
 
 
 class Phone:
@@ -60,7 +61,7 @@ class ContactData:
     contact whose flows set nothing costs nothing more."""
 
     __slots__ = ("callback_number", "customer_id", "description", "external", "flow_attributes",
-                 "invocation_id", "invocations", "language_code", "lex", "metrics", "name",
+                 "invocation_id", "invocations", "language_code", "lex", "metrics", "muted", "name",
                  "references", "stored_input", "tags", "voice")
 
     def __init__(self) -> None:
@@ -79,6 +80,7 @@ class ContactData:
         self.callback_number: str | None = None     # UpdateContactCallbackNumber
         self.invocation_id: str | None = None       # $.LambdaInvocation.InvocationId
         self.invocations = 0
+        self.muted: frozenset[str] = frozenset()    # who is muted: "agent", "customer"
 
 
 class Contact:

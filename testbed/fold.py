@@ -13,6 +13,10 @@ Rules of the fold:
   earlier callback attempt's agent ending late changes nothing.
 * Queue.Duration counts from initiation for a callback (its initial delay is
   time spent waiting for an agent), from the enqueue otherwise.
+* HOLD opens a hold and RESUME closes it; a hold still open at DISCONNECTED
+  ends there.  Each hold lasts whole seconds (its ends rounded first), so
+  CustomerHoldDuration is the sum of the holds shown and AgentInteractionDuration
+  (connected time less hold time) is never negative.
 * Timestamps are whole seconds: milliseconds are rounded first, so float
   noise never crosses a second.
 """
@@ -50,12 +54,14 @@ _ACW_STARTED = EventKind.ACW_STARTED
 _ACW_ENDED = EventKind.ACW_ENDED
 _UPDATED = EventKind.UPDATED
 _TRANSFERRED = EventKind.TRANSFERRED
+_HOLD = EventKind.HOLD
+_RESUME = EventKind.RESUME
 _CALLBACK = InitiationMethod.CALLBACK
 # The kinds that change a record field (OFFERED, COMPLETED, agent events and
 # the like do not).
 _FOLDED = frozenset((_INITIATED, _CONNECTED_TO_SYSTEM, _SCHEDULED, _ENQUEUED, _DEQUEUED,
                      _CONNECTED_TO_AGENT, _NEXT_CONTACT, _ATTRIBUTES, _DISCONNECTED,
-                     _ACW_STARTED, _ACW_ENDED, _UPDATED, _TRANSFERRED))
+                     _ACW_STARTED, _ACW_ENDED, _UPDATED, _TRANSFERRED, _HOLD, _RESUME))
 
 
 class _Stamps(dict[int, datetime]):
@@ -119,6 +125,8 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
     queue = agent = acw_agent = None
     reason: DisconnectReason | None = None
     attributes: dict[str, str] = {}
+    held: float | None = None  # the open hold's start
+    holds = hold_s = longest_hold_s = 0
     data: Any
     for t, _cid, kind, data in events:
         if kind is _INITIATED:
@@ -136,6 +144,11 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
             agent, connected = data, t
         elif kind is _DISCONNECTED:
             disconnect, reason = t, data
+            if held is not None:  # ended on hold: the hold ends with the call
+                length = round(t * 1000) // 1000 - round(held * 1000) // 1000
+                hold_s += length
+                longest_hold_s = max(longest_hold_s, length)
+                held = None
         elif kind is _ACW_STARTED:
             acw_start, acw_end, acw_agent = t, None, data
         elif kind is _ACW_ENDED:
@@ -153,6 +166,15 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
             fields.update(data)
         elif kind is _TRANSFERRED:
             transferred_to, transferred = data, t
+        elif kind is _HOLD:
+            if held is None:
+                held = t
+                holds += 1
+        elif kind is _RESUME and held is not None:
+            length = round(t * 1000) // 1000 - round(held * 1000) // 1000
+            hold_s += length
+            longest_hold_s = max(longest_hold_s, length)
+            held = None
     start_s = round(initiated * 1000) // 1000
     queue_info = None
     if queue is not None:
@@ -169,7 +191,8 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
             agent,
             None if connected is None else at[round(connected * 1000) // 1000],
             None if acw_start is None else at[round(acw_start * 1000) // 1000],
-            None if acw_end is None else at[round(acw_end * 1000) // 1000])
+            None if acw_end is None else at[round(acw_end * 1000) // 1000],
+            holds, hold_s, longest_hold_s)
     record = ContactRecord(
         contact_id, method, at[start_s],
         None if system is None else at[round(system * 1000) // 1000], queue_info, agent_info,

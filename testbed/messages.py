@@ -38,16 +38,24 @@ __all__ = [
     "EndAfterContactWork",
     "Error",
     "Hangup",
+    "Held",
+    "Hold",
     "Message",
+    "Mute",
+    "Muted",
     "Offered",
     "Prompt",
     "Queued",
     "Reject",
+    "Resume",
+    "Resumed",
     "Ringing",
     "Say",
     "SendDigits",
     "SetStatus",
     "SetTimer",
+    "Unmute",
+    "Unmuted",
     "decode",
     "decode_stamped",
     "encode",
@@ -58,6 +66,8 @@ MAX_MESSAGE_BYTES = 64 * 1024
 #: Real seconds an endpoint connected with ``ack=1`` has to acknowledge each message.
 DEFAULT_ACK_TIMEOUT_S = 30.0
 MAX_TEXT_CHARS = 4096
+#: Who a mute or unmute acts on: the agent's own microphone, or the customer's audio.
+MUTE_PARTICIPANTS = ("agent", "customer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +162,45 @@ class EndAfterContactWork(Message):
 
     type: ClassVar[str] = "end_after_contact_work"
     contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Hold(Message):
+    """An agent puts the customer of their connected contact on hold."""
+
+    type: ClassVar[str] = "hold"
+    contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Resume(Message):
+    """An agent takes the customer of their contact off hold: they talk again."""
+
+    type: ClassVar[str] = "resume"
+    contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Mute(Message):
+    """An agent mutes ``participant`` on their connected contact: ``"agent"`` (their own
+    microphone, the default) or ``"customer"`` (the customer's audio to the agent)."""
+
+    type: ClassVar[str] = "mute"
+    contact_id: str
+    participant: str = "agent"
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Unmute(Message):
+    """An agent unmutes ``participant`` (``"agent"`` or ``"customer"``) on their contact."""
+
+    type: ClassVar[str] = "unmute"
+    contact_id: str
+    participant: str = "agent"
 
 
 # -- switchboard -> endpoint ------------------------------------------------
@@ -256,6 +305,44 @@ class Error(Message):
     contact_id: str | None = None
 
 
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Held(Message):
+    """The customer of the contact is on hold now (sent to the customer and the agent)."""
+
+    type: ClassVar[str] = "held"
+    contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Resumed(Message):
+    """The hold is over: customer and agent talk again (sent to both)."""
+
+    type: ClassVar[str] = "resumed"
+    contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Muted(Message):
+    """``participant`` (``"agent"`` or ``"customer"``) is muted now (sent to both)."""
+
+    type: ClassVar[str] = "muted"
+    contact_id: str
+    participant: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Unmuted(Message):
+    """``participant`` is heard again (sent to both)."""
+
+    type: ClassVar[str] = "unmuted"
+    contact_id: str
+    participant: str
+
+
 # -- remote endpoints: acknowledgements and timers on the testbed clock ----------
 @quick_init
 @dataclass(frozen=True, slots=True)
@@ -302,8 +389,9 @@ class Alarm(Message):
 _MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (Dial, SendDigits, Say, Answer, Hangup, SetStatus, Accept, Reject,
-                EndAfterContactWork, CallStarted, Prompt, Queued, Ringing, Offered,
-                Connected, Disconnected, AgentStatus, Error, Ack, SetTimer, CancelTimer, Alarm)
+                EndAfterContactWork, Hold, Resume, Mute, Unmute, CallStarted, Prompt, Queued,
+                Ringing, Offered, Connected, Disconnected, Held, Resumed, Muted, Unmuted,
+                AgentStatus, Error, Ack, SetTimer, CancelTimer, Alarm)
 }
 
 
@@ -325,6 +413,9 @@ def _field_specs(cls: type[Message]) -> tuple[tuple[str, tuple[type, ...], bool]
 
 #: Text fields that must hold more than white space, by message type.
 _NOT_BLANK: dict[str, tuple[str, ...]] = {Say.type: ("text",)}
+#: Text fields that must be one of a few values, by message type.
+_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    cls.type: {"participant": MUTE_PARTICIPANTS} for cls in (Mute, Unmute, Muted, Unmuted)}
 _JSON_NAMES = {str: "a string", float: "a number", int: "a number", bool: "true or false",
                type(None): "null"}
 _SPECS = {tag: _field_specs(cls) for tag, cls in _MESSAGE_TYPES.items()}
@@ -374,6 +465,7 @@ def decode_stamped(text: str | bytes) -> tuple[Message, float | None]:
         raise ProtocolError(f"{cls.type}: unknown field {extra[0]!r}", field=extra[0])
     values: dict[str, Any] = {}
     not_blank = _NOT_BLANK.get(cls.type, ())
+    choices = _CHOICES.get(cls.type)
     for name, accepted, required in specs:
         if name not in body:
             if required:
@@ -395,6 +487,10 @@ def decode_stamped(text: str | bytes) -> tuple[Message, float | None]:
         if not_blank and name in not_blank and not value.strip():
             raise ProtocolError(
                 f"{cls.type}: field {name!r} must not be empty or only white space", field=name)
+        if choices is not None and name in choices and value not in choices[name]:
+            raise ProtocolError(
+                f"{cls.type}: field {name!r} must be one of "
+                f"{', '.join(map(repr, choices[name]))}, got {value!r}", field=name)
         if isinstance(value, float) and not math.isfinite(value):
             raise ProtocolError(f"{cls.type}: field {name!r} must be finite", field=name)
         if float in accepted and type(value) is int:

@@ -142,7 +142,12 @@ class QueueInterval:
     - ``avg_queue_answer_time_s`` (AVG_QUEUE_ANSWER_TIME): mean Queue.Duration
       of handled records.
     - ``avg_handle_time_s`` (AVG_HANDLE_TIME): mean of AgentInteractionDuration
-      + AfterContactWorkDuration (+ hold, none here) of handled records.
+      + CustomerHoldDuration + AfterContactWorkDuration of handled records.
+    - ``contacts_put_on_hold`` (CONTACTS_PUT_ON_HOLD): records whose customer
+      was put on hold at least once (NumberOfHolds > 0), counted once each.
+    - ``avg_hold_time_s`` (AVG_HOLD_TIME): mean CustomerHoldDuration of the
+      contacts put on hold (contacts never held are left out, as Connect's
+      AVG_HOLD_TIME_ALL_CONTACTS would count them); None when none was held.
     - ``avg_after_contact_work_time_s`` (AVG_AFTER_CONTACT_WORK_TIME): mean
       AfterContactWorkDuration of handled records (0 when they had none).
     - ``max_queued_time_s`` (MAX_QUEUED_TIME): longest Queue.Duration, abandoned
@@ -164,6 +169,8 @@ class QueueInterval:
     avg_handle_time_s: float | None = None
     avg_after_contact_work_time_s: float | None = None
     max_queued_time_s: int | None = None
+    contacts_put_on_hold: int = 0
+    avg_hold_time_s: float | None = None
     service_level: Mapping[int, float | None] = field(default_factory=dict)
     abandonment_rate: float | None = None
 
@@ -181,6 +188,8 @@ class QueueInterval:
             "AVG_HANDLE_TIME": self.avg_handle_time_s,
             "AVG_AFTER_CONTACT_WORK_TIME": self.avg_after_contact_work_time_s,
             "MAX_QUEUED_TIME": self.max_queued_time_s,
+            "CONTACTS_PUT_ON_HOLD": self.contacts_put_on_hold,
+            "AVG_HOLD_TIME": self.avg_hold_time_s,
             **{f"SERVICE_LEVEL_{x}": pct for x, pct in self.service_level.items()},
             "ABANDONMENT_RATE": self.abandonment_rate,
         }
@@ -230,9 +239,11 @@ def historical(records: Iterable[ContactRecord], interval: timedelta = timedelta
         answer = [r.queue.duration_s for r in handled
                   if r.queue is not None and r.queue.duration_s is not None]
         acw = [(r.agent.after_contact_work_duration_s or 0) for r in handled if r.agent]
-        handle = [(r.agent_interaction_duration_s or 0) + (r.agent.after_contact_work_duration_s
-                                                           or 0)
+        handle = [(r.agent_interaction_duration_s or 0) + r.agent.customer_hold_duration_s
+                  + (r.agent.after_contact_work_duration_s or 0)
                   for r in handled if r.agent]
+        held = [r.agent.customer_hold_duration_s for r in handled
+                if r.agent and r.agent.number_of_holds > 0]
         out.append(QueueInterval(
             queue=queue, start=start, end=start + interval,
             contacts_queued=len(queued),
@@ -244,6 +255,8 @@ def historical(records: Iterable[ContactRecord], interval: timedelta = timedelta
             avg_handle_time_s=_mean(handle),
             avg_after_contact_work_time_s=_mean(acw),
             max_queued_time_s=max(durations) if durations else None,
+            contacts_put_on_hold=len(held),
+            avg_hold_time_s=_mean(held),
             service_level={x: _percent(sum(1 for d in durations if d < x), len(queued))
                            for x in levels},
             abandonment_rate=_percent(len(abandoned), len(queued)),

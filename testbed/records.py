@@ -88,6 +88,10 @@ class EventKind(StrEnum):
                                                #  error}: one Lambda invocation
     BOT = "BOT"                                # {bot, input, intent, slots}: one Lex turn
     DISCONNECTED = "DISCONNECTED"              # DisconnectReason
+    HOLD = "HOLD"                              # agent username: the customer is put on hold
+    RESUME = "RESUME"                          # agent username: the hold is over
+    MUTE = "MUTE"                              # (agent username, "agent" | "customer")
+    UNMUTE = "UNMUTE"                          # (agent username, "agent" | "customer")
     ACW_STARTED = "ACW_STARTED"                # agent username
     ACW_ENDED = "ACW_ENDED"                    # agent username
     COMPLETED = "COMPLETED"                    # None: disconnected and its wrap-up is over
@@ -138,10 +142,23 @@ class QueueInfo:
 @quick_init
 @dataclass(frozen=True, slots=True)
 class AgentInfo:
+    """The agent part of a record.
+
+    ``number_of_holds`` (NumberOfHolds) counts the times the agent put the
+    customer on hold; ``customer_hold_duration_s`` (CustomerHoldDuration) is
+    the whole seconds the customer spent on hold, summed over the holds, and
+    ``longest_hold_duration_s`` (LongestHoldDuration) the longest one.  A hold
+    lasts until the resume, or until the disconnect when the call ends on hold;
+    a hold still open on a live contact counts in ``number_of_holds`` only.
+    """
+
     username: str
     connected_to_agent_timestamp: datetime | None
     after_contact_work_start_timestamp: datetime | None = None
     after_contact_work_end_timestamp: datetime | None = None
+    number_of_holds: int = 0
+    customer_hold_duration_s: int = 0
+    longest_hold_duration_s: int = 0
 
     @property
     def after_contact_work_duration_s(self) -> int | None:
@@ -186,11 +203,15 @@ class ContactRecord:
 
     @property
     def agent_interaction_duration_s(self) -> int | None:
-        """AgentInteractionDuration: whole seconds the agent was connected to the customer."""
-        if self.agent is None:
+        """AgentInteractionDuration: whole seconds the agent talked with the customer, from
+        ConnectedToAgentTimestamp to DisconnectTimestamp less CustomerHoldDuration (Connect's
+        agent interaction time does not include customer hold time)."""
+        agent = self.agent
+        if agent is None:
             return None
-        return _seconds_between(self.agent.connected_to_agent_timestamp,
-                                self.disconnect_timestamp)
+        connected = _seconds_between(agent.connected_to_agent_timestamp,
+                                     self.disconnect_timestamp)
+        return None if connected is None else connected - agent.customer_hold_duration_s
 
     @classmethod
     def from_ctr(cls, ctr: Mapping[str, Any]) -> ContactRecord:
@@ -215,7 +236,10 @@ class ContactRecord:
             agent=None if agent is None else AgentInfo(
                 agent["Username"], ts(agent.get("ConnectedToAgentTimestamp")),
                 ts(agent.get("AfterContactWorkStartTimestamp")),
-                ts(agent.get("AfterContactWorkEndTimestamp"))),
+                ts(agent.get("AfterContactWorkEndTimestamp")),
+                # Exports written before holds were simulated have none of these.
+                agent.get("NumberOfHolds") or 0, agent.get("CustomerHoldDuration") or 0,
+                agent.get("LongestHoldDuration") or 0),
             disconnect_timestamp=ts(ctr.get("DisconnectTimestamp")),
             disconnect_reason=None if reason is None else DisconnectReason(reason),
             previous_contact_id=ctr.get("PreviousContactId"),
@@ -263,6 +287,11 @@ class ContactRecord:
                     format_timestamp(agent.after_contact_work_end_timestamp),
                 "AfterContactWorkDuration": agent.after_contact_work_duration_s,
                 "AgentInteractionDuration": self.agent_interaction_duration_s,
+                "NumberOfHolds": agent.number_of_holds,
+                "CustomerHoldDuration": agent.customer_hold_duration_s,
+                "LongestHoldDuration": agent.longest_hold_duration_s,
+                # Every hold is an agent's here (no consult or conference holds yet).
+                "AgentInitiatedHoldDuration": agent.customer_hold_duration_s,
             },
             "DisconnectTimestamp": format_timestamp(self.disconnect_timestamp),
             "DisconnectReason": (None if self.disconnect_reason is None

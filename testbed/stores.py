@@ -100,6 +100,9 @@ _REASONS = {reason.value: reason for reason in DisconnectReason}
 
 # Kinds whose data is a tuple of (key, value) pairs.
 _PAIRS = frozenset((EventKind.ATTRIBUTES, EventKind.UPDATED))
+# Kinds whose data is a tuple (JSON gives a list).  HOLD and RESUME carry a
+# username, kept as it is; stores older than them simply hold none.
+_TUPLES = frozenset((EventKind.FLOW_ACTION, EventKind.MUTE, EventKind.UNMUTE))
 
 
 def decode_entry(t: float, contact_id: str, kind: str, data: Any) -> Entry:
@@ -117,7 +120,7 @@ def decode_entry(t: float, contact_id: str, kind: str, data: Any) -> Entry:
         data = tuple(data)  # (username, state, contact id); the state stays a str
     elif event_kind in _PAIRS:
         data = tuple((k, v) for k, v in data)
-    elif event_kind is EventKind.FLOW_ACTION:
+    elif event_kind in _TUPLES:
         data = tuple(data)
     return (float(t), contact_id, event_kind, data)
 

@@ -29,7 +29,7 @@ from testbed.agents import (
 )
 from testbed.clock import Cancellable, Clock
 from testbed.contacts import Contact, ContactState, Phone
-from testbed.errors import ConfigError, StateError
+from testbed.errors import ConfigError, ProtocolError, StateError
 from testbed.flow_host import FlowActions
 from testbed.flow_services import FlowServices
 from testbed.flows import EventHook, Flow, FlowRun, Participant
@@ -39,6 +39,7 @@ from testbed.flows.lambdas import LambdaRegistry
 from testbed.flows.lex import BotRegistry
 from testbed.lines import LineEnd, line_pair
 from testbed.messages import (
+    MUTE_PARTICIPANTS,
     Accept,
     AgentStatus,
     Answer,
@@ -49,12 +50,20 @@ from testbed.messages import (
     EndAfterContactWork,
     Error,
     Hangup,
+    Held,
+    Hold,
     Message,
+    Mute,
+    Muted,
     Reject,
+    Resume,
+    Resumed,
     Ringing,
     Say,
     SendDigits,
     SetStatus,
+    Unmute,
+    Unmuted,
 )
 from testbed.queues import Queue
 from testbed.record_service import RecordService
@@ -72,6 +81,10 @@ _AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
 # A callback whose every dial-out went unanswered.
 _NOT_ANSWERED = DisconnectReason.TELECOM_UNANSWERED
 DEFAULT_RING_TIMEOUT_S = 30.0
+#: The event hook (UpdateContactEventHooks) naming the flow a customer on hold hears.
+CUSTOMER_HOLD_HOOK = "CustomerHold"
+_CONNECTED = ContactState.CONNECTED
+_ON_HOLD = ContactState.ON_HOLD
 
 
 _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
@@ -362,14 +375,18 @@ class Switchboard(FlowActions, FlowServices, Routing):
         action = _AGENT_ACTIONS.get(type(message))
         if action is None:
             self._refuse(agent.line, WRONG_ROLE, f"an agent cannot send {message.type!r}; an "
-                         f"agent sends set_status, accept, reject, hangup and "
-                         f"end_after_contact_work", getattr(message, "contact_id", None))
+                         f"agent sends set_status, accept, reject, hold, resume, mute, unmute, "
+                         f"hangup and end_after_contact_work",
+                         getattr(message, "contact_id", None))
             return
         try:
             action(self, agent, message)
         except StateError as exc:
             self._refuse(agent.line, "bad_state", str(exc),
                          getattr(message, "contact_id", None))
+        except ProtocolError as exc:  # a field the codec would refuse, sent in process
+            agent.line.send(Error("bad_message", str(exc), exc.field,
+                                  getattr(message, "contact_id", None)))
 
     def _on_set_status(self, agent: Agent, message: SetStatus) -> None:
         self._set_status(agent, message.status)
@@ -389,6 +406,72 @@ class Switchboard(FlowActions, FlowServices, Routing):
             raise StateError(f"contact {contact_id!r} is no longer connected to "
                              f"agent {agent.username!r}")
         self._end(contact, _AGENT_DISCONNECT)
+
+    # -- agent actions on a call: hold, resume, mute ----------------------------------
+    def _connected(self, agent: Agent, contact_id: str, action: str) -> Contact:
+        """The agent's contact ``contact_id``, connected to them (talking or on hold)."""
+        contact = self._own(agent, contact_id)
+        state = contact.state
+        if contact.agent is not agent or (state is not _CONNECTED and state is not _ON_HOLD):
+            raise StateError(f"contact {contact_id!r} is not connected to agent "
+                             f"{agent.username!r} now; {action} needs a connected call")
+        return contact
+
+    def _on_hold(self, agent: Agent, message: Hold) -> None:
+        """Put the customer on hold: they hear the contact's CustomerHold flow, if it has
+        one (silence otherwise), until the agent resumes or either side hangs up."""
+        contact = self._connected(agent, message.contact_id, "hold")
+        if contact.state is _ON_HOLD:
+            raise StateError(f"contact {contact.id!r} is on hold already")
+        contact.state = _ON_HOLD
+        self._log(contact.id, _E.HOLD, agent.username)
+        held = Held(contact.id)
+        agent.line.send(held)
+        contact.phone.line.send(held)
+        flow_name = contact.hooks.get(CUSTOMER_HOLD_HOOK)
+        flow = None if flow_name is None else self.flows.get(flow_name)
+        if flow is not None:
+            self._run_flow(contact, flow, Participant.CUSTOMER)
+
+    def _on_resume(self, agent: Agent, message: Resume) -> None:
+        contact = self._connected(agent, message.contact_id, "resume")
+        if contact.state is not _ON_HOLD:
+            raise StateError(f"contact {contact.id!r} is not on hold")
+        contact.stop_flow()
+        contact.state = _CONNECTED
+        self._log(contact.id, _E.RESUME, agent.username)
+        resumed = Resumed(contact.id)
+        agent.line.send(resumed)
+        contact.phone.line.send(resumed)
+
+    def _on_mute(self, agent: Agent, message: Mute) -> None:
+        self._mute(agent, message.contact_id, message.participant, True)
+
+    def _on_unmute(self, agent: Agent, message: Unmute) -> None:
+        self._mute(agent, message.contact_id, message.participant, False)
+
+    def _mute(self, agent: Agent, contact_id: str, participant: str, mute: bool) -> None:
+        """Mute or unmute ``participant`` ("agent": the agent's microphone; "customer":
+        the customer's audio); a state change only, recorded as MUTE / UNMUTE."""
+        if participant not in MUTE_PARTICIPANTS:
+            raise ProtocolError(f"{'mute' if mute else 'unmute'}: field 'participant' must be "
+                                f"one of {', '.join(map(repr, MUTE_PARTICIPANTS))}, got "
+                                f"{participant!r}", field="participant")
+        contact = self._connected(agent, contact_id, "mute" if mute else "unmute")
+        data = self._data(contact)
+        if (participant in data.muted) == mute:
+            raise StateError(f"contact {contact_id!r}: the {participant} is "
+                             f"{'muted' if mute else 'not muted'} already")
+        if mute:
+            data.muted = data.muted | {participant}
+            self._log(contact.id, _E.MUTE, (agent.username, participant))
+            note: Message = Muted(contact.id, participant)
+        else:
+            data.muted = data.muted - {participant}
+            self._log(contact.id, _E.UNMUTE, (agent.username, participant))
+            note = Unmuted(contact.id, participant)
+        agent.line.send(note)
+        contact.phone.line.send(note)
 
     def _on_end_acw(self, agent: Agent, message: EndAfterContactWork) -> None:
         contact = self._own(agent, message.contact_id)
@@ -607,4 +690,8 @@ _AGENT_ACTIONS: dict[type[Message], Callable[[Switchboard, Agent, Any], None]] =
     Reject: Switchboard._on_reject,
     Hangup: Switchboard._on_hangup,
     EndAfterContactWork: Switchboard._on_end_acw,
+    Hold: Switchboard._on_hold,
+    Resume: Switchboard._on_resume,
+    Mute: Switchboard._on_mute,
+    Unmute: Switchboard._on_unmute,
 }
