@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from fakes import MockAgent, MockCaller
 from testbed import (
@@ -19,6 +21,7 @@ from testbed import (
     Testbed,
     TransferToQueue,
 )
+from testbed.cli.records import interval_tables
 from testbed.clock import run
 from testbed.errors import ProtocolError
 from testbed.messages import (
@@ -472,3 +475,23 @@ def test_random_hold_sequences_leave_well_formed_records(steps: list[tuple[int, 
     assert interaction is not None and interaction >= 0
     assert interaction + agent.customer_hold_duration_s == connected_s
     assert ContactRecord.from_ctr(record.to_ctr()) == record
+
+
+async def test_the_metrics_table_shows_the_hold_metrics_within_80_columns(
+        testbed: Testbed) -> None:
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], hold=[(10, 20), (60, 40)]))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, talk_s=150))
+    await testbed.run_until_idle()
+
+    rows = historical(testbed.records, timedelta(minutes=15))
+    console = Console(width=80, record=True, file=io.StringIO())
+    for table in interval_tables(rows, timedelta(minutes=15), (20, 60), 80):
+        console.print(table)
+    text = console.export_text()
+
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "Support: holds" in text
+    assert "CONTACTS_PUT_ON_HOLD" in text and "AVG_HOLD_TIME" in text
+    holds = text[text.index("Support: holds"):].splitlines()
+    assert holds[4].split() == ["│", "11:30-11:45", "│", "1", "│", "60.0", "│"]

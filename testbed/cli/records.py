@@ -145,6 +145,8 @@ def _columns(service_levels_s: Sequence[int]) -> list[_Column]:
         *[_Column(f"SERVICE_LEVEL_{x}", "rates (%)", _service_level(x))
           for x in service_levels_s],
         _Column("ABANDONMENT_RATE", "rates (%)", lambda r: r.abandonment_rate),
+        _Column("CONTACTS_PUT_ON_HOLD", "holds", lambda r: r.contacts_put_on_hold),
+        _Column("AVG_HOLD_TIME", "holds", lambda r: r.avg_hold_time_s),
     ]
 
 
