@@ -29,8 +29,10 @@ CSV_COLUMNS = (
     "Queue.Name", "Queue.EnqueueTimestamp", "Queue.DequeueTimestamp", "Queue.Duration",
     "Agent.Username", "Agent.ConnectedToAgentTimestamp", "Agent.AfterContactWorkStartTimestamp",
     "Agent.AfterContactWorkEndTimestamp", "Agent.AfterContactWorkDuration",
-    "Agent.AgentInteractionDuration", "DisconnectTimestamp", "DisconnectReason",
-    "Attributes",
+    "Agent.AgentInteractionDuration", "Agent.NumberOfHolds", "Agent.CustomerHoldDuration",
+    "Agent.LongestHoldDuration", "DisconnectTimestamp", "DisconnectReason",
+    "SystemEndpoint.Address", "RelatedContactId", "Name", "TransferredToEndpoint.Address",
+    "TransferCompletedTimestamp", "Attributes", "Tags",
 )
 
 
@@ -44,7 +46,7 @@ def flatten(ctr: dict[str, Any]) -> dict[str, Any]:
     """A CTR with nested objects flattened to dotted keys (``Queue.Name``)."""
     flat: dict[str, Any] = {}
     for key, value in ctr.items():
-        if key == "Attributes":
+        if key in ("Attributes", "Tags"):
             flat[key] = json.dumps(value, sort_keys=True) if value else ""
         elif isinstance(value, dict):
             for inner, v in value.items():

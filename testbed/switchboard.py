@@ -81,8 +81,6 @@ _AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
 # A callback whose every dial-out went unanswered.
 _NOT_ANSWERED = DisconnectReason.TELECOM_UNANSWERED
 DEFAULT_RING_TIMEOUT_S = 30.0
-#: The event hook (UpdateContactEventHooks) naming the flow a customer on hold hears.
-CUSTOMER_HOLD_HOOK = "CustomerHold"
 _CONNECTED = ContactState.CONNECTED
 _ON_HOLD = ContactState.ON_HOLD
 
@@ -428,7 +426,7 @@ class Switchboard(FlowActions, FlowServices, Routing):
         held = Held(contact.id)
         agent.line.send(held)
         contact.phone.line.send(held)
-        flow_name = contact.hooks.get(CUSTOMER_HOLD_HOOK)
+        flow_name = contact.hooks.get(EventHook.CUSTOMER_HOLD)
         flow = None if flow_name is None else self.flows.get(flow_name)
         if flow is not None:
             self._run_flow(contact, flow, Participant.CUSTOMER)

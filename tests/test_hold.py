@@ -495,3 +495,20 @@ async def test_the_metrics_table_shows_the_hold_metrics_within_80_columns(
     assert "CONTACTS_PUT_ON_HOLD" in text and "AVG_HOLD_TIME" in text
     holds = text[text.index("Support: holds"):].splitlines()
     assert holds[4].split() == ["│", "11:30-11:45", "│", "1", "│", "60.0", "│"]
+
+
+async def test_the_csv_export_has_the_hold_columns(testbed: Testbed) -> None:
+    import csv
+    import io
+
+    from testbed.export import csv_text
+
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], hold=[(30, 45)]))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, talk_s=120))
+    await testbed.run_until_idle()
+    [row] = csv.DictReader(io.StringIO(csv_text(testbed.records)))
+    assert (row["Agent.NumberOfHolds"], row["Agent.CustomerHoldDuration"],
+            row["Agent.LongestHoldDuration"], row["Agent.AgentInteractionDuration"]) \
+        == ("1", "45", "45", "75")
+    assert row["SystemEndpoint.Address"] == NUMBER and row["Tags"] == ""

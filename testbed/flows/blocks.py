@@ -71,6 +71,7 @@ class EventHook(StrEnum):
     CUSTOMER_QUEUE = "CustomerQueue"    # runs while the contact waits in queue
     AGENT_WHISPER = "AgentWhisper"      # plays to the agent after they accept
     CUSTOMER_WHISPER = "CustomerWhisper"  # plays to the customer before joining
+    CUSTOMER_HOLD = "CustomerHold"      # plays to the customer while an agent holds them
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
