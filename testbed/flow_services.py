@@ -10,7 +10,6 @@ LAMBDA and BOT for each call, FLOW_ACTION for what no field shows.
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from testbed.contacts import Contact, ContactData, ContactState
@@ -26,14 +25,13 @@ from testbed.flows.lambdas import (
 )
 from testbed.flows.services import CreateTask, GetBotInput, InvokeLambda, TransferToPhone
 from testbed.flows.values import dig, name_of, split_path, text_of
-from testbed.messages import Connected, Disconnected, Ringing
+from testbed.messages import Connected, Disconnected, Ringing, is_phone_number
 from testbed.records import DisconnectReason, EventKind, InitiationMethod
 from testbed.switchboard_core import SwitchboardCore
 
 __all__ = ["INSTANCE_ARN", "FlowServices"]
 
 _E = EventKind
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 #: The (made-up) instance the testbed plays; ARNs in events and references use it.
 INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/testbed"
 DEFAULT_VOICE = "Joanna"
@@ -152,7 +150,7 @@ class FlowServices:
                 data.flow_attributes[str(key)] = "" if value is None else str(value)
         elif action == "UpdateContactCallbackNumber":
             number = values.get("CallbackNumber")
-            if not isinstance(number, str) or not _E164.fullmatch(number):
+            if not isinstance(number, str) or not is_phone_number(number):
                 return "InvalidCallbackNumber"
             data.callback_number = number
         elif action == "UpdateContactRoutingBehavior":
@@ -334,7 +332,7 @@ class FlowServices:
     def transfer_to_phone(self: SwitchboardCore, run: FlowRun, block: TransferToPhone,
                           number: str) -> None:
         contact: Contact = run.contact
-        if not _E164.fullmatch(number):
+        if not is_phone_number(number):
             self.flow_action(run, block, f"{number!r} is not an E.164 phone number")
             self.call_later(0, self._third_party_failed, run, block, "CallFailed")
             return

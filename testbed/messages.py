@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import MISSING, dataclass, fields
@@ -59,6 +60,7 @@ __all__ = [
     "decode",
     "decode_stamped",
     "encode",
+    "is_phone_number",
 ]
 
 PROTOCOL_VERSION = 1
@@ -66,6 +68,12 @@ MAX_MESSAGE_BYTES = 64 * 1024
 #: Real seconds an endpoint connected with ``ack=1`` has to acknowledge each message.
 DEFAULT_ACK_TIMEOUT_S = 30.0
 MAX_TEXT_CHARS = 4096
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def is_phone_number(text: str) -> bool:
+    """True if ``text`` is an E.164 phone number: ``+`` and up to 15 digits, no leading 0."""
+    return _E164.fullmatch(text) is not None
 #: Who a mute or unmute acts on: the agent's own microphone, or the customer's audio.
 MUTE_PARTICIPANTS = ("agent", "customer")
 

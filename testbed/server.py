@@ -31,7 +31,6 @@ import asyncio
 import hmac
 import json
 import math
-import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -55,6 +54,7 @@ from testbed.messages import (
     SetTimer,
     decode,
     encode,
+    is_phone_number,
 )
 from testbed.metrics import historical, realtime
 from testbed.records import ContactEvent, format_timestamp_ms
@@ -253,7 +253,6 @@ def _list(request: web.Request, name: str, convert: Callable[[str], T],
                                       f"numbers, got {text!r}") from None
 
 
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _FLAGS = {"1": True, "true": True, "0": False, "false": False}
 
 
@@ -261,7 +260,7 @@ def _number(request: web.Request, name: str) -> str:
     """An E.164 phone number query parameter (``%2B`` for its ``+`` in a URL)."""
     value = _query(request, name)
     assert value is not None
-    if not _E164.fullmatch(value):
+    if not is_phone_number(value):
         hint = (" (a '+' in a URL query means a space: write it as %2B)"
                 if value.startswith(" ") else "")
         raise web.HTTPBadRequest(text=f"query parameter {name!r} must be an E.164 number "
