@@ -4,6 +4,7 @@ The public API is re-exported here; everything else is an implementation
 detail.
 """
 
+from testbed.agent_status import AgentContact, AgentDetail, DesktopState
 from testbed.agents import AgentState, QueueRouting, RoutingProfile
 from testbed.centre import AgentEndpoint, CallerEndpoint, Testbed
 from testbed.clock import (
@@ -57,6 +58,8 @@ __version__ = "0.1.0"
 __all__ = [
     "REAL_TIME",
     "VIRTUAL",
+    "AgentContact",
+    "AgentDetail",
     "AgentEndpoint",
     "AgentInfo",
     "AgentState",
@@ -71,6 +74,7 @@ __all__ = [
     "ContactEvent",
     "ContactRecord",
     "CreateCallback",
+    "DesktopState",
     "Disconnect",
     "DisconnectReason",
     "EndFlow",

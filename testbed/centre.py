@@ -21,6 +21,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Protocol
 
+from testbed.agent_status import AgentDetail, agent_detail, agent_details
 from testbed.agents import DEFAULT_CUSTOM_STATUSES, QueueRouting, RoutingProfile
 from testbed.clock import DEFAULT_START, VIRTUAL, Clock, Scheduler, check_speed
 from testbed.errors import ConfigError, StateError
@@ -314,6 +315,21 @@ class Testbed:
     def records_json(self, indent: int | None = 2) -> str:
         """The records as a JSON array of Connect-CTR-shaped objects."""
         return records_to_json(self.records, indent)
+
+    @property
+    def agents(self) -> list[AgentDetail]:
+        """Every agent connected now or earlier in the run (by username), as an agent
+        desktop or dashboard shows them now: state, since, contact, totals (see
+        ``testbed.agent_status``)."""
+        return agent_details(self.switchboard, self._records(), self.now)
+
+    def agent_status(self, username: str) -> AgentDetail:
+        """One agent as ``agents`` shows them; KeyError naming ``username`` if no agent
+        of that name has connected in this run."""
+        detail = agent_detail(self.switchboard, self._records(), self.now, username)
+        if detail is None:
+            raise KeyError(f"no agent {username!r} has connected")
+        return detail
 
     def _records(self) -> RecordService:
         if self.record_service is None:

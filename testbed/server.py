@@ -9,6 +9,8 @@
     GET  /v1/metrics/realtime                        real-time metrics now
     GET  /v1/metrics/historical[?interval_s=900&service_level=20,60]
                                                      historical metrics per queue and interval
+    GET  /v1/agents                                  every agent's status detail
+    GET  /v1/agents/{username}                       one agent, 404 if unknown
     GET  /v1/events                                  WebSocket: the event stream, live
     GET  /v1/clock                                   the clock
     POST /v1/clock  {"action": "pause" | "resume" | "advance" | "run_until", ...}
@@ -38,6 +40,7 @@ from typing import Any, TypeVar
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from testbed.agent_status import agent_detail, agent_details
 from testbed.agents import QueueRouting, RoutingProfile
 from testbed.centre import Testbed
 from testbed.clock import Cancellable
@@ -378,6 +381,30 @@ async def historical_metrics(request: web.Request) -> web.Response:
     return web.json_response([r.to_json() for r in rows])
 
 
+async def list_agents(request: web.Request) -> web.Response:
+    tb = _testbed(request)
+    service = tb.record_service
+    assert service is not None
+    details = agent_details(tb.switchboard, service, tb.now)
+    return web.json_response([d.to_json() for d in details])
+
+
+async def get_agent(request: web.Request) -> web.Response:
+    tb = _testbed(request)
+    service = tb.record_service
+    assert service is not None
+    username = request.match_info["username"]
+    # No agent can have a longer name (the agent endpoint refuses one): say so
+    # without echoing all of it.
+    detail = None if len(username) > MAX_NAME_CHARS else \
+        agent_detail(tb.switchboard, service, tb.now, username)
+    if detail is None:
+        shown = repr(username) if len(username) <= MAX_NAME_CHARS else \
+            f"{username[:MAX_NAME_CHARS]!r}... ({len(username)} characters)"
+        raise web.HTTPNotFound(text=f"no agent {shown} has connected")
+    return web.json_response(detail.to_json())
+
+
 def _clock_state(tb: Testbed) -> dict[str, Any]:
     speed = tb.clock.speed
     return {"now_s": tb.now, "wall": format_timestamp_ms(tb.wall()),
@@ -506,6 +533,8 @@ def create_app(tb: Testbed, token: str | None = None, *,
     app.router.add_get("/v1/contacts/{contact_id}", get_contact)
     app.router.add_get("/v1/metrics/realtime", realtime_metrics)
     app.router.add_get("/v1/metrics/historical", historical_metrics)
+    app.router.add_get("/v1/agents", list_agents)
+    app.router.add_get("/v1/agents/{username}", get_agent)
     app.router.add_get("/v1/events", event_stream)
     app.router.add_get("/v1/clock", get_clock)
     app.router.add_post("/v1/clock", post_clock)
