@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fakes.transcript import Transcript
@@ -29,6 +30,7 @@ from testbed.messages import (
     Reject,
     Resume,
     SetStatus,
+    Transfer,
     Unmute,
 )
 
@@ -50,6 +52,8 @@ class MockAgent(Transcript):
       being connected and resumes ``for_s`` later ("hold at 30 s for 45 s":
       ``hold=[(30, 45)]``); ``mute`` likewise mutes their own microphone.
       Steps due after the call ended are dropped.
+    - ``transfer``: ``(at_s, quick_connect)`` pairs: transfers the call (cold) with the
+      quick connect of that name ``at_s`` after being connected.
     - ``acw_s``: ends after-contact work after this long (None: leaves it to
       the switchboard's ``acw_timeout_s``).
     - ``on_message``: called with every message heard, after the reaction.
@@ -67,6 +71,7 @@ class MockAgent(Transcript):
         talk_s: float | None = None,
         hold: Iterable[tuple[float, float]] = (),
         mute: Iterable[tuple[float, float]] = (),
+        transfer: Iterable[tuple[float, str]] = (),
         acw_s: float | Callable[[], float] | None = 0.0,
         acw_timeout_s: float = 0.0,
         on_message: Callable[[MockAgent, Message], object] | None = None,
@@ -84,6 +89,7 @@ class MockAgent(Transcript):
         self.talk_s = talk_s
         self.holds = tuple(hold)
         self.mutes = tuple(mute)
+        self.transfers = tuple(transfer)
         self.acw_s = acw_s
         self.on_message = on_message
         self.state = "Offline"
@@ -154,6 +160,10 @@ class MockAgent(Transcript):
     def unmute(self, contact_id: str, participant: str = "agent") -> None:
         self._send(Unmute(contact_id, participant))
 
+    def transfer(self, contact_id: str, quick_connect: str) -> None:
+        """Transfer ``contact_id`` (cold) with the quick connect named ``quick_connect``."""
+        self._send(Transfer(contact_id, quick_connect))
+
     # -- reacting -------------------------------------------------------------
     def _after(self, delay_s: float | Callable[[], float], action: Callable[[str], object],
                contact_id: str) -> None:
@@ -192,7 +202,7 @@ class MockAgent(Transcript):
         self.handled.append(cid)
         if self.talk_s is not None:
             self._after(self.talk_s, self.hang_up, cid)
-        if self.holds or self.mutes:
+        if self.holds or self.mutes or self.transfers:
             self._start_script(cid)
 
     def _start_script(self, cid: str) -> None:
@@ -201,10 +211,15 @@ class MockAgent(Transcript):
             steps += [(at_s, self.hold), (at_s + for_s, self.resume)]
         for at_s, for_s in self.mutes:
             steps += [(at_s, self.mute), (at_s + for_s, self.unmute)]
+        for at_s, quick_connect in self.transfers:
+            steps.append((at_s, partial(self._transfer_step, quick_connect)))
         for at_s, action in steps:
             handle = self._call_after(at_s, action, cid)
             if handle is not None:
                 self._script.append(handle)
+
+    def _transfer_step(self, quick_connect: str, cid: str) -> None:
+        self.transfer(cid, quick_connect)
 
     def _on_disconnected(self, message: Disconnected) -> None:
         if self._timer is not None:

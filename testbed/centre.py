@@ -35,6 +35,7 @@ from testbed.lines import LineEnd
 from testbed.queues import Queue
 from testbed.record_service import RecordService, check_batch
 from testbed.records import ContactEvent, ContactRecord, records_to_json
+from testbed.routing import QuickConnect
 from testbed.stores import RecordStore, open_store
 from testbed.switchboard import DEFAULT_OFFER_TIMEOUT_S, DEFAULT_RING_TIMEOUT_S, Switchboard
 
@@ -264,6 +265,18 @@ class Testbed:
         if not isinstance(bot, Bot):
             bot = Bot.of(name_of(name_or_alias_arn), bot, slots or {})
         return self.switchboard.bots.add(name_or_alias_arn, bot)
+
+    def add_quick_connect(self, name: str, *, queue: str | None = None,
+                          agent: str | None = None, number: str | None = None,
+                          flow: str | None = None) -> QuickConnect:
+        """A quick connect agents transfer with (``transfer(contact_id, name)``): to a
+        ``queue``, an ``agent`` (their own queue) or an outside ``number``, exactly one.
+        Queue and agent quick connects name the transfer ``flow`` the new contact runs
+        (its working queue set to the target: a TransferToQueue sends it there); a
+        number quick connect runs none.  ConfigError names a bad value."""
+        quick = QuickConnect(name, queue, agent, number, flow)
+        self.switchboard.add_quick_connect(quick)
+        return quick
 
     def add_number(self, number: str, flow: str) -> None:
         """Calls to ``number`` run the inbound flow named ``flow``."""

@@ -33,6 +33,7 @@ class ContactState(IntEnum):
     ENDED = 7
     THIRD_PARTY = 8  # transferred: the customer talks to an outside number
     ON_HOLD = 9      # connected, the agent has put the customer on hold
+    TRANSFERRING = 10  # an agent transferred it to an outside number, which rings
 
 
 class Phone:
@@ -88,9 +89,9 @@ class Contact:
 
     __slots__ = ("age_adjust_s", "agent", "attempts", "attributes", "callback",
                  "customer_on_line", "data", "dial_number", "enqueued_at", "hooks", "id",
-                 "initial_id", "method", "offered_to", "phone", "previous_id", "priority",
-                 "queue", "queue_name", "queue_stamp", "related_id", "run", "seq", "state",
-                 "system_endpoint", "third", "third_number", "timer", "waiting_since")
+                 "initial_id", "left_agent", "method", "offered_to", "phone", "previous_id",
+                 "priority", "queue", "queue_name", "queue_stamp", "related_id", "run", "seq",
+                 "state", "system_endpoint", "third", "third_number", "timer", "waiting_since")
 
     def __init__(self, contact_id: str, seq: int, method: InitiationMethod, phone: Phone) -> None:
         self.id = contact_id
@@ -124,6 +125,9 @@ class Contact:
         self.dial_number: str | None = None      # a callback to another number
         self.third: Phone | None = None          # the outside party it is transferred to
         self.third_number: str | None = None
+        #: The agent who transferred it to an outside number and left (in their
+        #: after-contact work while the customer talks on).
+        self.left_agent: Agent | None = None
 
     def __repr__(self) -> str:
         return f"<Contact {self.id[:8]} {self.method} {self.state.name}>"

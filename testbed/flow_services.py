@@ -361,19 +361,20 @@ class FlowServices:
             self._end(contact, DisconnectReason.CONTACT_FLOW_DISCONNECT)
 
     def _third_party_answered(self: SwitchboardCore, contact: Contact) -> None:
-        run = contact.run
+        run = contact.run  # None: an agent's transfer (no flow waits for it)
         third = contact.third
-        assert third is not None and run is not None and contact.third_number is not None
+        assert third is not None and contact.third_number is not None
         contact.cancel_timer()
-        block = run.block
-        assert isinstance(block, TransferToPhone)
         contact.state = ContactState.THIRD_PARTY
         self._log(contact.id, _E.TRANSFERRED, contact.third_number)
         third.line.send(Connected(contact.id, contact.phone.number))
         contact.phone.line.send(Connected(contact.id, contact.third_number))
-        if not block.continue_flow:
-            run.stop()
-            contact.run = None
+        if run is not None:
+            block = run.block
+            assert isinstance(block, TransferToPhone)
+            if not block.continue_flow:
+                run.stop()
+                contact.run = None
 
     def _third_party_hung_up(self: SwitchboardCore, contact: Contact) -> None:
         """The outside party left: back to the flow (ContinueFlowExecution), or the end."""

@@ -55,6 +55,8 @@ __all__ = [
     "SendDigits",
     "SetStatus",
     "SetTimer",
+    "Transfer",
+    "Transferred",
     "Unmute",
     "Unmuted",
     "decode",
@@ -211,6 +213,17 @@ class Unmute(Message):
     participant: str = "agent"
 
 
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Transfer(Message):
+    """An agent transfers their connected contact (cold) with the quick connect named
+    ``quick_connect``: to a queue, to an agent, or to an outside number."""
+
+    type: ClassVar[str] = "transfer"
+    contact_id: str
+    quick_connect: str
+
+
 # -- switchboard -> endpoint ------------------------------------------------
 @quick_init
 @dataclass(frozen=True, slots=True)
@@ -351,6 +364,17 @@ class Unmuted(Message):
     participant: str
 
 
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Transferred(Message):
+    """The agent transferred the customer's contact to a queue or an agent: the call
+    goes on, as the contact ``next_contact_id`` (sent to the customer)."""
+
+    type: ClassVar[str] = "transferred"
+    contact_id: str
+    next_contact_id: str
+
+
 # -- remote endpoints: acknowledgements and timers on the testbed clock ----------
 @quick_init
 @dataclass(frozen=True, slots=True)
@@ -397,8 +421,9 @@ class Alarm(Message):
 _MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (Dial, SendDigits, Say, Answer, Hangup, SetStatus, Accept, Reject,
-                EndAfterContactWork, Hold, Resume, Mute, Unmute, CallStarted, Prompt, Queued,
-                Ringing, Offered, Connected, Disconnected, Held, Resumed, Muted, Unmuted,
+                EndAfterContactWork, Hold, Resume, Mute, Unmute, Transfer, CallStarted, Prompt,
+                Queued, Ringing, Offered, Connected, Disconnected, Held, Resumed, Muted, Unmuted,
+                Transferred,
                 AgentStatus, Error, Ack, SetTimer, CancelTimer, Alarm)
 }
 
@@ -420,7 +445,8 @@ def _field_specs(cls: type[Message]) -> tuple[tuple[str, tuple[type, ...], bool]
 
 
 #: Text fields that must hold more than white space, by message type.
-_NOT_BLANK: dict[str, tuple[str, ...]] = {Say.type: ("text",)}
+_NOT_BLANK: dict[str, tuple[str, ...]] = {Say.type: ("text",),
+                                          Transfer.type: ("quick_connect",)}
 #: Text fields that must be one of a few values, by message type.
 _CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     cls.type: {"participant": MUTE_PARTICIPANTS} for cls in (Mute, Unmute, Muted, Unmuted)}

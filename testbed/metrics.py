@@ -148,6 +148,12 @@ class QueueInterval:
     - ``avg_hold_time_s`` (AVG_HOLD_TIME): mean CustomerHoldDuration of the
       contacts put on hold (contacts never held are left out, as Connect's
       AVG_HOLD_TIME_ALL_CONTACTS would count them); None when none was held.
+    - ``contacts_transferred_out`` (CONTACTS_TRANSFERRED_OUT): handled records an agent
+      transferred, to a queue, an agent or an outside number that answered (their
+      TransferCompletedTimestamp is set); counted in the queue of that contact.
+    - ``contacts_transferred_in`` (CONTACTS_TRANSFERRED_IN): queued records whose
+      InitiationMethod is TRANSFER (the new contact of a transfer to a queue or an
+      agent); counted in the queue the transfer sent them to.
     - ``avg_after_contact_work_time_s`` (AVG_AFTER_CONTACT_WORK_TIME): mean
       AfterContactWorkDuration of handled records (0 when they had none).
     - ``max_queued_time_s`` (MAX_QUEUED_TIME): longest Queue.Duration, abandoned
@@ -171,6 +177,8 @@ class QueueInterval:
     max_queued_time_s: int | None = None
     contacts_put_on_hold: int = 0
     avg_hold_time_s: float | None = None
+    contacts_transferred_in: int = 0
+    contacts_transferred_out: int = 0
     service_level: Mapping[int, float | None] = field(default_factory=dict)
     abandonment_rate: float | None = None
 
@@ -190,6 +198,8 @@ class QueueInterval:
             "MAX_QUEUED_TIME": self.max_queued_time_s,
             "CONTACTS_PUT_ON_HOLD": self.contacts_put_on_hold,
             "AVG_HOLD_TIME": self.avg_hold_time_s,
+            "CONTACTS_TRANSFERRED_IN": self.contacts_transferred_in,
+            "CONTACTS_TRANSFERRED_OUT": self.contacts_transferred_out,
             **{f"SERVICE_LEVEL_{x}": pct for x, pct in self.service_level.items()},
             "ABANDONMENT_RATE": self.abandonment_rate,
         }
@@ -257,6 +267,10 @@ def historical(records: Iterable[ContactRecord], interval: timedelta = timedelta
             max_queued_time_s=max(durations) if durations else None,
             contacts_put_on_hold=len(held),
             avg_hold_time_s=_mean(held),
+            contacts_transferred_in=sum(
+                1 for r in queued if r.initiation_method is InitiationMethod.TRANSFER),
+            contacts_transferred_out=sum(
+                1 for r in handled if r.transfer_completed_timestamp is not None),
             service_level={x: _percent(sum(1 for d in durations if d < x), len(queued))
                            for x in levels},
             abandonment_rate=_percent(len(abandoned), len(queued)),

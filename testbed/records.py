@@ -81,7 +81,10 @@ class EventKind(StrEnum):
     UPDATED = "UPDATED"                        # ((CTR field, value), ...): fields a flow set
                                                #  (Channel, Name, Description, Tags, Recording,
                                                #  ContactLens, RelatedContactId, ScheduledTimestamp)
-    TRANSFERRED = "TRANSFERRED"                # number: transferred out to a third party
+    TRANSFERRED = "TRANSFERRED"                # number: transferred out to a third party, or
+                                               #  None: an agent's transfer to a queue / agent
+    QUICK_CONNECT = "QUICK_CONNECT"            # (quick connect, agent username, "queue" |
+                                               #  "agent" | "number", target): an agent transfers
     FLOW_ACTION = "FLOW_ACTION"                # (flow, action Identifier, Type, detail): what a
                                                #  block did that no record field shows
     LAMBDA = "LAMBDA"                          # {function, parameters, duration_s, response |
@@ -204,13 +207,18 @@ class ContactRecord:
     @property
     def agent_interaction_duration_s(self) -> int | None:
         """AgentInteractionDuration: whole seconds the agent talked with the customer, from
-        ConnectedToAgentTimestamp to DisconnectTimestamp less CustomerHoldDuration (Connect's
-        agent interaction time does not include customer hold time)."""
+        ConnectedToAgentTimestamp to DisconnectTimestamp (or to the agent's
+        AfterContactWorkStartTimestamp when they left sooner, transferring the customer to an
+        outside number) less CustomerHoldDuration (Connect's agent interaction time does not
+        include customer hold time)."""
         agent = self.agent
         if agent is None:
             return None
-        connected = _seconds_between(agent.connected_to_agent_timestamp,
-                                     self.disconnect_timestamp)
+        start, end = agent.connected_to_agent_timestamp, self.disconnect_timestamp
+        acw = agent.after_contact_work_start_timestamp
+        if acw is not None and start is not None and end is not None and start <= acw < end:
+            end = acw  # the agent left first: a transfer to an outside number
+        connected = _seconds_between(start, end)
         return None if connected is None else connected - agent.customer_hold_duration_s
 
     @classmethod

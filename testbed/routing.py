@@ -8,17 +8,20 @@ place in line.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from testbed.agents import Agent, AgentState
 from testbed.contacts import Contact, ContactState
 from testbed.flows import EventHook, Participant
-from testbed.messages import Offered, Queued
+from testbed.messages import Disconnected, Offered, Queued, Ringing, Transferred
 from testbed.queues import Queue
-from testbed.records import EventKind
+from testbed.records import DisconnectReason, EventKind, InitiationMethod
 from testbed.switchboard_core import SwitchboardCore
 
 _E = EventKind
+_AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
 
-__all__ = ["Routing"]
+__all__ = ["QuickConnect", "Routing", "Transfers"]
 
 
 class Routing:
@@ -157,3 +160,92 @@ class Routing:
             queue.remove(contact)
             contact.queue = None
             self._log(contact.id, _E.DEQUEUED, agent)
+
+
+@dataclass(frozen=True, slots=True)
+class QuickConnect:
+    """A transfer destination agents pick by name, as Connect's quick connects.
+
+    Exactly one target: ``queue`` (a queue quick connect), ``agent`` (a user quick
+    connect: the agent's own queue ``agent/USERNAME``) or ``number`` (an outside
+    phone number).  Queue and agent quick connects name the ``flow`` the new
+    contact runs (Connect's transfer-to-queue and transfer-to-agent flows), its
+    working queue already set to the target; a number quick connect runs none.
+    """
+
+    name: str
+    queue: str | None = None
+    agent: str | None = None
+    number: str | None = None
+    flow: str | None = None
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """``("queue" | "agent" | "number", the queue, username or number)``."""
+        if self.queue is not None:
+            return "queue", self.queue
+        if self.agent is not None:
+            return "agent", self.agent
+        return "number", self.number or ""
+
+
+class Transfers:
+    """Cold transfers by agents, a part of the Switchboard (see docs/routing.md).
+
+    To a queue or an agent: the agent's contact ends (AGENT_DISCONNECT, its
+    TransferCompletedTimestamp set) and a new contact of the same customer
+    (InitiationMethod TRANSFER) runs the quick connect's flow.  To an outside
+    number: the contact goes on with the customer and the outside party, the
+    agent leaves to after-contact work.
+    """
+
+    def _transfer(self: SwitchboardCore, agent: Agent, contact: Contact,
+                  quick: QuickConnect) -> None:
+        kind, target = quick.target
+        self._log(contact.id, _E.QUICK_CONNECT, (quick.name, agent.username, kind, target))
+        if quick.number is not None:
+            self._transfer_out(agent, contact, quick.number)
+            return
+        phone = contact.phone
+        new = self._new_contact(InitiationMethod.TRANSFER, phone, contact,
+                                customer=contact.dial_number)
+        new.hooks = dict(contact.hooks)
+        new.attributes = dict(contact.attributes)
+        if quick.agent is not None:
+            self.agent_queue(quick.agent)  # made on first use, if the agent is connected
+            new.queue_name = f"agent/{quick.agent}"
+        else:
+            new.queue_name = quick.queue
+        self._log(new.id, _E.CONNECTED_TO_SYSTEM)  # the customer is on the line already
+        self._log(contact.id, _E.NEXT_CONTACT, new.id)
+        self._log(contact.id, _E.TRANSFERRED, None)
+        # The customer stays on the line: only the agent hears that this leg ended.
+        contact.customer_on_line = False
+        self._end(contact, _AGENT_DISCONNECT)
+        phone.line.send(Transferred(contact.id, new.id))
+        assert quick.flow is not None
+        self._run_flow(new, self.flows[quick.flow], Participant.CUSTOMER)
+
+    def _transfer_out(self: SwitchboardCore, agent: Agent, contact: Contact,
+                      number: str) -> None:
+        """Ring ``number`` for the customer; the agent leaves to after-contact work."""
+        if contact.state is ContactState.ON_HOLD:  # the hold ends as the agent leaves
+            contact.stop_flow()
+            self._log(contact.id, _E.RESUME, agent.username)
+        contact.agent = None
+        contact.left_agent = agent
+        agent.line.send(Disconnected(contact.id, _AGENT_DISCONNECT))
+        self._start_acw(agent, contact)
+        contact.state = ContactState.TRANSFERRING
+        third = self.phones.get(number)
+        contact.third = third
+        contact.third_number = number
+        contact.timer = self.call_later(self.ring_timeout_s, self._transfer_unanswered, contact)
+        if third is not None:
+            third.legs[contact.id] = contact
+            third.line.send(Ringing(contact.id, contact.system_endpoint or ""))
+
+    def _transfer_unanswered(self: SwitchboardCore, contact: Contact) -> None:
+        contact.timer = None
+        self._drop_third_party(contact, "NO_ANSWER")
+        self._end(contact, DisconnectReason.TELECOM_UNANSWERED)

@@ -102,7 +102,8 @@ _REASONS = {reason.value: reason for reason in DisconnectReason}
 _PAIRS = frozenset((EventKind.ATTRIBUTES, EventKind.UPDATED))
 # Kinds whose data is a tuple (JSON gives a list).  HOLD and RESUME carry a
 # username, kept as it is; stores older than them simply hold none.
-_TUPLES = frozenset((EventKind.FLOW_ACTION, EventKind.MUTE, EventKind.UNMUTE))
+_TUPLES = frozenset((EventKind.FLOW_ACTION, EventKind.MUTE, EventKind.UNMUTE,
+                     EventKind.QUICK_CONNECT))
 
 
 def decode_entry(t: float, contact_id: str, kind: str, data: Any) -> Entry:

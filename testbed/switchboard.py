@@ -62,13 +62,15 @@ from testbed.messages import (
     Say,
     SendDigits,
     SetStatus,
+    Transfer,
     Unmute,
     Unmuted,
+    is_phone_number,
 )
 from testbed.queues import Queue
 from testbed.record_service import RecordService
 from testbed.records import DisconnectReason, EventKind, InitiationMethod
-from testbed.routing import Routing
+from testbed.routing import QuickConnect, Routing, Transfers
 
 __all__ = ["Switchboard"]
 
@@ -95,7 +97,7 @@ def _uuid4_text(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Switchboard(FlowActions, FlowServices, Routing):
+class Switchboard(FlowActions, FlowServices, Routing, Transfers):
     """The contact centre's core.  Build one through ``Testbed``."""
 
     def __init__(self, clock: Clock, records: RecordService, seed: int = 0,
@@ -111,6 +113,7 @@ class Switchboard(FlowActions, FlowServices, Routing):
         self.flows: dict[str, Flow] = {}
         self.queues: dict[str, Queue] = {}
         self.numbers: dict[str, str] = {}
+        self.quick_connects: dict[str, QuickConnect] = {}
         self.phones: dict[str, Phone] = {}
         self.agents: dict[str, Agent] = {}
         self.pool = AgentPool()
@@ -171,6 +174,42 @@ class Switchboard(FlowActions, FlowServices, Routing):
         if agent is not None:
             agent.own_queue = queue
         return queue
+
+    def add_quick_connect(self, quick: QuickConnect) -> None:
+        """A transfer destination agents use by name (see QuickConnect)."""
+        name = quick.name
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"quick connect: name must be a non-empty string, got {name!r}")
+        if name in self.quick_connects:
+            raise ConfigError(f"quick connect {name!r} exists already")
+        targets = {k: v for k, v in (("queue", quick.queue), ("agent", quick.agent),
+                                     ("number", quick.number)) if v is not None}
+        if len(targets) != 1:
+            given = ", ".join(f"{k}={v!r}" for k, v in targets.items()) or "none"
+            raise ConfigError(f"quick connect {name!r}: give exactly one of queue, agent and "
+                              f"number; got {given}")
+        [(kind, target)] = targets.items()
+        if not isinstance(target, str) or not target:
+            raise ConfigError(f"quick connect {name!r}: {kind} must be a non-empty string, "
+                              f"got {target!r}")
+        if kind == "number":
+            if not is_phone_number(target):
+                raise ConfigError(f"quick connect {name!r}: number {target!r} is not an "
+                                  f"E.164 phone number (+ and up to 15 digits)")
+            if quick.flow is not None:
+                raise ConfigError(f"quick connect {name!r}: a phone number quick connect "
+                                  f"runs no flow; got flow {quick.flow!r}")
+        else:
+            if kind == "queue" and target not in self.queues:
+                raise ConfigError(f"quick connect {name!r}: no queue named {target!r}; known "
+                                  f"queues: {', '.join(sorted(self.queues)) or 'none'}")
+            if quick.flow is None:
+                raise ConfigError(f"quick connect {name!r}: a {kind} quick connect names the "
+                                  f"transfer flow it runs (flow=...)")
+            if quick.flow not in self.flows:
+                raise ConfigError(f"quick connect {name!r}: no flow named {quick.flow!r}; "
+                                  f"known flows: {', '.join(sorted(self.flows)) or 'none'}")
+        self.quick_connects[name] = quick
 
     def add_number(self, number: str, flow: str) -> None:
         """Calls to ``number`` run ``flow`` (the inbound flow)."""
@@ -247,7 +286,8 @@ class Switchboard(FlowActions, FlowServices, Routing):
             if contact.agent is agent:
                 self._end(contact, _AGENT_DISCONNECT)
             self._log(contact.id, _E.ACW_ENDED, agent.username)
-            if contact.state is ContactState.ENDED and contact.agent is agent:
+            if contact.state is ContactState.ENDED and (contact.agent is agent
+                                                        or contact.left_agent is agent):
                 self._log(contact.id, _E.COMPLETED)
             agent.contact = None
         if agent.acw_timer is not None:
@@ -374,7 +414,7 @@ class Switchboard(FlowActions, FlowServices, Routing):
         if action is None:
             self._refuse(agent.line, WRONG_ROLE, f"an agent cannot send {message.type!r}; an "
                          f"agent sends set_status, accept, reject, hold, resume, mute, unmute, "
-                         f"hangup and end_after_contact_work",
+                         f"transfer, hangup and end_after_contact_work",
                          getattr(message, "contact_id", None))
             return
         try:
@@ -470,6 +510,16 @@ class Switchboard(FlowActions, FlowServices, Routing):
             note = Unmuted(contact.id, participant)
         agent.line.send(note)
         contact.phone.line.send(note)
+
+    def _on_transfer(self, agent: Agent, message: Transfer) -> None:
+        """A cold transfer of the agent's connected contact with a quick connect."""
+        quick = self.quick_connects.get(message.quick_connect)
+        if quick is None:
+            raise ProtocolError(f"transfer: no quick connect named {message.quick_connect!r}; "
+                                f"known: {', '.join(sorted(self.quick_connects)) or 'none'}",
+                                field="quick_connect")
+        contact = self._connected(agent, message.contact_id, "transfer")
+        self._transfer(agent, contact, quick)
 
     def _on_end_acw(self, agent: Agent, message: EndAfterContactWork) -> None:
         contact = self._own(agent, message.contact_id)
@@ -640,7 +690,9 @@ class Switchboard(FlowActions, FlowServices, Routing):
             agent.line.send(ended)
             self._start_acw(agent, contact)
         else:
-            self._log(contact.id, _E.COMPLETED)
+            left = contact.left_agent  # transferred out: done once their wrap-up is too
+            if left is None or left.contact is not contact:
+                self._log(contact.id, _E.COMPLETED)
         if offered is not None:
             # The offer is gone; the agent is still available, in the same place
             # (unless they asked for another status meanwhile).
@@ -666,7 +718,8 @@ class Switchboard(FlowActions, FlowServices, Routing):
             agent.acw_timer.cancel()
             agent.acw_timer = None
         self._log(contact.id, _E.ACW_ENDED, agent.username)
-        if contact.state is ContactState.ENDED and contact.agent is agent:
+        if contact.state is ContactState.ENDED and (contact.agent is agent
+                                                    or contact.left_agent is agent):
             self._log(contact.id, _E.COMPLETED)
         agent.contact = None
         if not self._next_status(agent):
@@ -692,4 +745,5 @@ _AGENT_ACTIONS: dict[type[Message], Callable[[Switchboard, Agent, Any], None]] =
     Resume: Switchboard._on_resume,
     Mute: Switchboard._on_mute,
     Unmute: Switchboard._on_unmute,
+    Transfer: Switchboard._on_transfer,
 }

@@ -147,6 +147,8 @@ def _columns(service_levels_s: Sequence[int]) -> list[_Column]:
         _Column("ABANDONMENT_RATE", "rates (%)", lambda r: r.abandonment_rate),
         _Column("CONTACTS_PUT_ON_HOLD", "holds", lambda r: r.contacts_put_on_hold),
         _Column("AVG_HOLD_TIME", "holds", lambda r: r.avg_hold_time_s),
+        _Column("CONTACTS_TRANSFERRED_IN", "transfers", lambda r: r.contacts_transferred_in),
+        _Column("CONTACTS_TRANSFERRED_OUT", "transfers", lambda r: r.contacts_transferred_out),
     ]
 
 
