@@ -28,6 +28,7 @@ from testbed.messages import (
     Ringing,
     Say,
     SendDigits,
+    Transferred,
 )
 
 __all__ = ["MockCaller"]
@@ -196,6 +197,12 @@ class MockCaller(Transcript):
     def _on_disconnected(self, message: Disconnected) -> None:
         self._forget(message.contact_id)
 
+    def _on_transferred(self, message: Transferred) -> None:
+        # The call goes on as a new contact: what was meant for the first one (its
+        # talk time) ends with it, and the talk starts over with the next agent.
+        self._forget(message.contact_id)
+        self.contact_ids.append(message.next_contact_id)
+
     def _forget(self, cid: str) -> None:
         """Drop what the caller meant to do on ``cid``: its timers, a wanted callback."""
         if self._collecting:
@@ -215,5 +222,6 @@ _REACTIONS: dict[type[Message], Callable[[MockCaller, Any], None]] = {
     Connected: MockCaller._on_connected,
     Ringing: MockCaller._on_ringing,
     Disconnected: MockCaller._on_disconnected,
+    Transferred: MockCaller._on_transferred,
     Error: MockCaller._on_error,
 }

@@ -511,3 +511,23 @@ async def test_a_queue_transfer_over_websocket(served_testbed: Any) -> None:
         "DisconnectTimestamp": at("11:36:35"), "DisconnectReason": "AGENT_DISCONNECT",
         "TransferredToEndpoint": None, "TransferCompletedTimestamp": None,
         "CustomerEndpoint": PHONE, "SystemEndpoint": SYSTEM}
+
+
+async def test_a_transferred_caller_talks_its_talk_time_with_the_next_agent(
+        testbed: Testbed) -> None:
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], transfer=[(30, "Billing")]))
+    testbed.add_agent(MockAgent("carol", ["Billing"]))
+    john = MockCaller(JOHN, dial=NUMBER, talk_s=100)
+    testbed.add_caller(john)
+
+    await testbed.run_until_idle()
+
+    first, second = testbed.records
+    assert john.contact_ids == [first.contact_id, second.contact_id]
+    assert second.agent is not None and second.agent.username == "carol"
+    connected = second.agent.connected_to_agent_timestamp
+    assert connected is not None
+    assert (second.disconnect_timestamp, second.disconnect_reason) == \
+        (connected + timedelta(seconds=100), "CUSTOMER_DISCONNECT")
+    assert john.errors == []  # no hang-up on the first contact after it was transferred
