@@ -131,6 +131,20 @@ async def test_totals_mid_state_count_up_to_now(testbed: Testbed) -> None:
         "Offline": 10.0, "Available": 30.0, "Incoming": 5.0, "Busy": 30.0, "OnHold": 10.5}
 
 
+async def test_a_hang_up_on_hold_ends_the_hold_in_after_contact_work(testbed: Testbed) -> None:
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], hold=[(10, 100)], acw_s=None))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, talk_s=30))
+
+    await testbed.run_until(45)
+    detail = testbed.agent_status("alice")
+
+    assert view(detail) == ("AfterContactWork", "AfterContactWork",
+                            "2022-04-08T11:35:30.000Z", 30.0, "ENDED")
+    assert detail.totals_s == {"Offline": 0.0, "Available": 0.0, "Incoming": 0.0,
+                               "Busy": 10.0, "OnHold": 20.0, "AfterContactWork": 15.0}
+
+
 async def test_a_status_set_on_a_call_is_the_next_status_until_the_wrap_up_ends(
         testbed: Testbed) -> None:
     centre(testbed)
