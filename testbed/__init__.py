@@ -52,6 +52,7 @@ from testbed.records import (
     QueueInfo,
     records_to_json,
 )
+from testbed.routing import QuickConnect
 
 __version__ = "0.1.0"
 
@@ -94,6 +95,7 @@ __all__ = [
     "ProtocolError",
     "QueueInfo",
     "QueueRouting",
+    "QuickConnect",
     "RecordService",
     "RoutingProfile",
     "Scheduler",
