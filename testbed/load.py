@@ -12,6 +12,13 @@ Arrivals end with ``callers``, with ``duration_s``, or when the arrival
 process itself ends (rate 0 for good, the last of explicit times); a run whose
 arrivals cannot bring the callers asked for is refused before it starts
 (``Scenario.check_arrivals``).
+
+Agents whose group holds or transfers calls act through MockAgent's public
+actions, from its ``on_message`` hook (``CallActions``): on each call connected
+they draw, from a stream of their own, whether and when to hold and transfer,
+so a scenario without holds or transfers draws exactly what it drew before.
+A transfer goes through a quick connect named for its queue, which the run
+adds with a transfer flow of two blocks (SetWorkingQueue, TransferToQueue).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from datetime import datetime
 
 from fakes import MockAgent, MockCaller
 from testbed.centre import Testbed
-from testbed.clock import VIRTUAL
+from testbed.clock import VIRTUAL, Cancellable, Scheduler
 from testbed.demos import SERVICE_NUMBER
 from testbed.distributions import Distribution, Fixed
 from testbed.flows import (
@@ -40,11 +47,12 @@ from testbed.flows import (
     TransferToQueue,
 )
 from testbed.flows.coverage import FlowCoverage
+from testbed.messages import Connected, Disconnected, Message
 from testbed.records import ContactRecord, Entry
 from testbed.report import Report, build_report
-from testbed.scenario import Scenario
+from testbed.scenario import AgentGroup, Scenario
 
-__all__ = ["SERVICE_NUMBER", "LoadResult", "LoadRun"]
+__all__ = ["SERVICE_NUMBER", "CallActions", "LoadResult", "LoadRun", "transfer_flow_name"]
 
 # How often (testbed seconds) the run checks whether everything has finished.
 _CHECK_EVERY_S = 30.0
@@ -119,6 +127,9 @@ class LoadRun:
         self.arrivals_over = False
         self.last_arrival_s = 0.0
         self._rng = random.Random(f"{self.seed}:behaviour")
+        # Holds and transfers draw from a stream of their own: adding them to a
+        # scenario leaves every other draw as it was.
+        self._actions_rng = random.Random(f"{self.seed}:agent-actions")
         self._arrivals: Iterator[float] = iter(())
         self._tb: Testbed | None = None
 
@@ -166,9 +177,11 @@ class LoadRun:
             for queue in sorted(queues):
                 tb.add_queue(queue, outbound_whisper_flow=f.outbound_whisper.get(queue))
             tb.add_number(SERVICE_NUMBER, f.inbound or "")
+            self._quick_connects(tb)
             return
         for queue in self.scenario.queues:
             tb.add_queue(queue)
+        self._quick_connects(tb)
         blocks = []
         if f.kind == "callback-offer":
             blocks.append(SetEventHook(id="queue-flow", hook=EventHook.CUSTOMER_QUEUE,
@@ -190,14 +203,29 @@ class LoadRun:
         ]))
         tb.add_number(SERVICE_NUMBER, "Inbound")
 
+    def _quick_connects(self, tb: Testbed) -> None:
+        """A quick connect, named for its queue, for each queue agents transfer to."""
+        targets = dict.fromkeys(g.transfer_to for g in self.scenario.agents
+                                if g.transfer_probability > 0 and g.transfer_to is not None)
+        for queue in targets:
+            assert queue is not None
+            flow = transfer_flow_name(queue)
+            tb.add_flow(Flow.of(flow, [
+                SetWorkingQueue(id="queue", queue=queue, next="transfer"),
+                TransferToQueue(id="transfer"),
+            ]))
+            tb.add_quick_connect(queue, queue=queue, flow=flow)
+
     def _agents(self, tb: Testbed) -> None:
         for group in self.scenario.agents:
             on, off = group.shift
+            actions = CallActions(group, self._actions_rng, tb.clock) if group.acts else None
             for name in group.names:
                 tb.add_agent(MockAgent(
                     name, dict(group.queues), available_at=on, offline_at=off,
                     accept_after_s=self._sampler(group.accept_delay_s),
-                    acw_s=self._sampler(group.acw_s), keep_transcript=False))
+                    acw_s=self._sampler(group.acw_s), keep_transcript=False,
+                    on_message=actions))
 
     def _sampler(self, dist: Distribution) -> float | Callable[[], float]:
         if isinstance(dist, Fixed):
@@ -247,3 +275,55 @@ class LoadRun:
             done.set_result(None)  # type: ignore[attr-defined]
             return
         tb.clock.call_later(_CHECK_EVERY_S, self._check, done)
+
+
+def transfer_flow_name(queue: str) -> str:
+    """The transfer flow a load run adds for transfers to ``queue``."""
+    return f"Transfer to {queue}"
+
+
+class CallActions:
+    """What the agents of ``group`` do on their calls, as a MockAgent ``on_message`` hook.
+
+    On each call connected, draws from ``rng`` whether the agent holds it (then
+    when, and for how long) and whether they transfer it (then when), in that
+    order, and schedules the agent's public ``hold`` / ``resume`` / ``transfer``
+    on ``clock``.  What is still due when the agent hears the call end (the
+    customer hung up, or the transfer itself) is cancelled.  The transfer uses
+    the quick connect named for ``group.transfer_to``.
+    """
+
+    __slots__ = ("_clock", "_due", "_group", "_rng")
+
+    def __init__(self, group: AgentGroup, rng: random.Random, clock: Scheduler) -> None:
+        self._group = group
+        self._rng = rng
+        self._clock = clock
+        self._due: dict[str, tuple[str, list[Cancellable]]] = {}
+
+    def __call__(self, agent: MockAgent, message: Message) -> None:
+        kind = type(message)
+        if kind is Connected:
+            assert isinstance(message, Connected)
+            self._plan(agent, message.contact_id)
+        elif kind is Disconnected:
+            assert isinstance(message, Disconnected)
+            due = self._due.get(agent.username)
+            if due is not None and due[0] == message.contact_id:
+                del self._due[agent.username]
+                for timer in due[1]:
+                    timer.cancel()
+
+    def _plan(self, agent: MockAgent, contact_id: str) -> None:
+        g, rng, clock = self._group, self._rng, self._clock
+        timers: list[Cancellable] = []
+        if g.hold_probability > 0 and rng.random() < g.hold_probability:
+            at = g.hold_after_s.sample(rng)
+            for_s = g.hold_s.sample(rng)
+            timers.append(clock.call_later(at, agent.hold, contact_id))
+            timers.append(clock.call_later(at + for_s, agent.resume, contact_id))
+        if g.transfer_probability > 0 and rng.random() < g.transfer_probability:
+            at = g.transfer_after_s.sample(rng)
+            timers.append(clock.call_later(at, agent.transfer, contact_id, g.transfer_to))
+        if timers:
+            self._due[agent.username] = (contact_id, timers)

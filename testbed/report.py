@@ -10,7 +10,14 @@ seconds, which would bias short waits):
   Queue.Duration counts it), over contacts that left the queue;
 - service level X: contacts whose wait was under X seconds / offered;
 - agent occupancy: time on contacts (Busy and AfterContactWork) / time staffed
-  (any state but Offline), over all agents.
+  (any state but Offline), over all agents;
+- put on hold: contacts whose customer was put on hold at least once (as
+  CONTACTS_PUT_ON_HOLD); average hold: their mean total hold time (a hold open
+  when the contact ends, at a hang-up or a transfer, ends there);
+- transferred out: contacts an agent transferred (TransferCompletedTimestamp
+  set), in their own queue; transferred in: TRANSFER contacts, in the queue
+  they were sent to.  A transferred contact is not "called back", and the
+  contact a transfer makes is not another caller.
 """
 
 from __future__ import annotations
@@ -41,6 +48,10 @@ class QueueReport:
     mean_wait_s: float | None
     service_level: dict[int, float | None] = field(default_factory=dict)
     abandonment_rate: float | None = None
+    put_on_hold: int = 0
+    avg_hold_s: float | None = None
+    transferred_out: int = 0
+    transferred_in: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +62,8 @@ class QueueReport:
             "mean_wait_s": self.mean_wait_s,
             **{f"service_level_{x}s": v for x, v in self.service_level.items()},
             "abandonment_rate": self.abandonment_rate,
+            "put_on_hold": self.put_on_hold, "avg_hold_s": self.avg_hold_s,
+            "transferred_out": self.transferred_out, "transferred_in": self.transferred_in,
         }
 
 
@@ -68,16 +81,22 @@ class Report:
 
 
 class _Contact:
-    __slots__ = ("callback", "enqueue", "handled", "initiated", "left", "next_contact", "queue")
+    __slots__ = ("callback", "enqueue", "handled", "held", "hold_s", "holds", "initiated",
+                 "left", "next_contact", "queue", "transfer", "transferred")
 
     def __init__(self, t: float, method: str) -> None:
         self.initiated = t
         self.callback = method == InitiationMethod.CALLBACK
+        self.transfer = method == InitiationMethod.TRANSFER
         self.queue: str | None = None
         self.enqueue: float | None = None
         self.left: float | None = None
         self.handled = False
         self.next_contact = False
+        self.transferred = False
+        self.holds = 0
+        self.hold_s = 0.0
+        self.held: float | None = None  # since when the customer is on hold
 
 
 def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
@@ -97,6 +116,16 @@ def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
             c.handled = True
         elif kind is _E.NEXT_CONTACT:
             c.next_contact = True
+        elif kind is _E.HOLD:
+            if c.held is None:
+                c.held = t
+                c.holds += 1
+        elif kind is _E.RESUME or kind is _E.DISCONNECTED:
+            if c.held is not None:
+                c.hold_s += t - c.held
+                c.held = None
+        elif kind is _E.TRANSFERRED:
+            c.transferred = True
     return contacts
 
 
@@ -152,20 +181,25 @@ def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20
         offered = len(group)
         abandoned = sum(1 for c in group
                         if not c.handled and not c.next_contact and c.left is not None)
+        held = [c.hold_s for c in group if c.holds]
         queues.append(QueueReport(
             queue=name, offered=offered,
             handled=sum(1 for c in group if c.handled),
             abandoned=abandoned,
-            called_back=sum(1 for c in group if c.next_contact),
+            called_back=sum(1 for c in group if c.next_contact and not c.transferred),
             wait_p50_s=_pct(waits, 50), wait_p90_s=_pct(waits, 90), wait_p99_s=_pct(waits, 99),
             wait_max_s=round(waits[-1], 3) if waits else None,
             mean_wait_s=round(sum(waits) / len(waits), 3) if waits else None,
             service_level={x: (sum(1 for w in waits if w < x) * 100.0 / offered
                                if offered else None) for x in levels},
             abandonment_rate=abandoned * 100.0 / offered if offered else None,
+            put_on_hold=len(held),
+            avg_hold_s=round(sum(held) / len(held), 3) if held else None,
+            transferred_out=sum(1 for c in group if c.transferred and c.handled),
+            transferred_in=sum(1 for c in group if c.transfer),
         ))
     end = last[0]
-    callers = sum(1 for c in contacts.values() if not c.callback)
+    callers = sum(1 for c in contacts.values() if not c.callback and not c.transfer)
     return Report(callers, end, tuple(queues), occupancy.result(end))
 
 

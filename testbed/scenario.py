@@ -30,6 +30,12 @@ A Scenario is a Python object and a TOML file with the same fields
     shift = [0, 28800]           # on from, off at (testbed seconds); omit: all day
     acw_s = {dist = "uniform", low = 10, high = 40}    # default 0
     accept_delay_s = 2           # default 0
+    hold_probability = 0.2       # chance, per call connected, of one hold (default 0)
+    hold_after_s = {dist = "uniform", low = 20, high = 90}   # * with hold_probability
+    hold_s = {dist = "exponential", mean = 40}              # * with hold_probability
+    transfer_probability = 0.1   # chance, per call connected, of a cold transfer (default 0)
+    transfer_to = "Billing"      # * with transfer_probability: a queue agents serve
+    transfer_after_s = {dist = "exponential", mean = 60}    # * with transfer_probability
 
     [flow]                       # * kind: queue (default) | callback-offer | connect
     kind = "callback-offer"
@@ -48,6 +54,11 @@ callers asked for: one that brings nobody, or, for a run of ``callers`` without
 explicit times) with fewer callers expected than asked for.  With
 ``duration_s``, ``callers`` only caps the run.  Every error names the key and
 the bad value, before anything runs.
+
+An agent group's hold and transfer keys come in sets: ``hold_after_s`` and
+``hold_s`` go with ``hold_probability`` (and it with them), ``transfer_to`` and
+``transfer_after_s`` with ``transfer_probability``; ``transfer_to`` must be a
+queue some agent serves.
 """
 
 from __future__ import annotations
@@ -55,7 +66,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +90,10 @@ _ARRIVALS = {"poisson": ("rate_per_s",), "piecewise": ("segments",),
              "ramp": ("from_rate", "to_rate", "over_s"), "times": ("times",)}
 _CALLER = ("talk_s", "patience_s", "callback_accept_p", "callback_after_s", "answer_delay_s",
            "no_answer_p")
-_AGENTS = ("count", "prefix", "names", "queues", "shift", "acw_s", "accept_delay_s")
+_HOLD = ("hold_probability", "hold_after_s", "hold_s")
+_TRANSFER = ("transfer_probability", "transfer_to", "transfer_after_s")
+_AGENTS = ("count", "prefix", "names", "queues", "shift", "acw_s", "accept_delay_s", *_HOLD,
+           *_TRANSFER)
 # flow kind: (required keys, optional keys)
 _FLOWS = {"queue": (("queue",), ()),
           "callback-offer": (("queue", "offer_after_s"), ("callback_queue", "callback_delay_s")),
@@ -98,11 +112,32 @@ class CallerBehaviour:
 
 @dataclass(frozen=True)
 class AgentGroup:
+    """Agents of one routing profile and behaviour.
+
+    On each call connected to one of them, the agent puts the customer on hold
+    with ``hold_probability``, ``hold_after_s`` after being connected, for
+    ``hold_s``; and, independently, with ``transfer_probability`` transfers the
+    call (cold) to the queue ``transfer_to``, ``transfer_after_s`` after being
+    connected.  What is due after the call ended is dropped; a transfer ends a
+    hold still open.
+    """
+
     names: tuple[str, ...]
     queues: Mapping[str, int]
     shift: tuple[float, float | None] = (0.0, None)
     acw_s: Distribution = field(default_factory=lambda: Fixed(0.0))
     accept_delay_s: Distribution = field(default_factory=lambda: Fixed(0.0))
+    hold_probability: float = 0.0
+    hold_after_s: Distribution = field(default_factory=lambda: Fixed(0.0))
+    hold_s: Distribution = field(default_factory=lambda: Fixed(0.0))
+    transfer_probability: float = 0.0
+    transfer_to: str | None = None
+    transfer_after_s: Distribution = field(default_factory=lambda: Fixed(0.0))
+
+    @property
+    def acts(self) -> bool:
+        """Whether the group's agents put calls on hold or transfer them."""
+        return self.hold_probability > 0 or self.transfer_probability > 0
 
 
 @dataclass(frozen=True)
@@ -222,6 +257,11 @@ class Scenario:
                 if queue and queue not in served:
                     raise ConfigError(f"flow: no agent serves queue {queue!r} "
                                       f"(agents serve {', '.join(sorted(served))})")
+        for i, group in enumerate(self.agents):
+            if group.transfer_to is not None and group.transfer_to not in served:
+                raise ConfigError(f"agents[{i}].transfer_to: no agent serves queue "
+                                  f"{group.transfer_to!r} (agents serve "
+                                  f"{', '.join(sorted(served))})")
         names = [n for g in self.agents for n in g.names]
         if len(set(names)) != len(names):
             raise ConfigError("agents: two agents have the same name")
@@ -412,10 +452,38 @@ def _agent_group(value: Any, where: str, base: Path | None) -> AgentGroup:
         else None
     if off is not None and off <= on:
         raise ConfigError(f"{where}.shift ends ({off:g}) before it starts ({on:g})")
-    return AgentGroup(tuple(names), profile, (on, off),
-                      parse_distribution(table.get("acw_s", 0), f"{where}.acw_s", base),
-                      parse_distribution(table.get("accept_delay_s", 0),
-                                         f"{where}.accept_delay_s", base))
+    group = AgentGroup(tuple(names), profile, (on, off),
+                       parse_distribution(table.get("acw_s", 0), f"{where}.acw_s", base),
+                       parse_distribution(table.get("accept_delay_s", 0),
+                                          f"{where}.accept_delay_s", base))
+    if _key_set(table, where, _HOLD):
+        group = replace(
+            group,
+            hold_probability=_probability(table["hold_probability"], f"{where}.hold_probability"),
+            hold_after_s=parse_distribution(table["hold_after_s"], f"{where}.hold_after_s", base),
+            hold_s=parse_distribution(table["hold_s"], f"{where}.hold_s", base))
+    if _key_set(table, where, _TRANSFER):
+        group = replace(
+            group,
+            transfer_probability=_probability(table["transfer_probability"],
+                                              f"{where}.transfer_probability"),
+            transfer_to=_name(table["transfer_to"], f"{where}.transfer_to"),
+            transfer_after_s=parse_distribution(table["transfer_after_s"],
+                                                f"{where}.transfer_after_s", base))
+    return group
+
+
+def _key_set(table: Mapping[str, Any], where: str, keys: tuple[str, ...]) -> bool:
+    """Whether ``table`` gives the set of ``keys`` (the first one names the set): all of
+    them, or none.  A part of the set alone is an error naming the key missing."""
+    given = [key for key in keys if key in table]
+    if not given:
+        return False
+    for key in keys:
+        if key not in table:
+            raise ConfigError(f"{where}: missing key {key!r} (with {given[0]!r}); "
+                              f"{', '.join(keys)} go together")
+    return True
 
 
 def _flow(value: Any, where: str, base: Path | None) -> FlowSpec:

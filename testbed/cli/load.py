@@ -97,6 +97,13 @@ def load(args: argparse.Namespace) -> int:
         ("service level 60 s (%)", lambda q: q.service_level.get(60)),
         ("abandonment rate (%)", lambda q: q.abandonment_rate),
     ]
+    # Rows for holds and transfers only when the run had some: most scenarios have none.
+    if any(q.put_on_hold or q.transferred_out or q.transferred_in for q in report.queues):
+        lines += [
+            ("put on hold", lambda q: q.put_on_hold), ("avg hold (s)", lambda q: q.avg_hold_s),
+            ("transferred out", lambda q: q.transferred_out),
+            ("transferred in", lambda q: q.transferred_in),
+        ]
     for name, value in lines:
         table.add_row(name, *[cell(value(q)) for q in report.queues])
     console.print(table)
