@@ -18,7 +18,12 @@ from testbed import Cancellable, Line, QueueRouting, Scheduler
 from testbed.messages import (
     Accept,
     AgentStatus,
+    CancelConsult,
+    CompleteTransfer,
+    Conference,
     Connected,
+    Consult,
+    Consulting,
     Disconnected,
     EndAfterContactWork,
     Error,
@@ -35,6 +40,9 @@ from testbed.messages import (
 )
 
 __all__ = ["MockAgent"]
+
+#: What a scripted consult does once the second party has joined.
+_THEN = ("complete", "conference", "cancel")
 
 
 class MockAgent(Transcript):
@@ -54,6 +62,13 @@ class MockAgent(Transcript):
       Steps due after the call ended are dropped.
     - ``transfer``: ``(at_s, quick_connect)`` pairs: transfers the call (cold) with the
       quick connect of that name ``at_s`` after being connected.
+    - ``consult``: ``(at_s, quick_connect, then, after_s)`` steps: ``at_s`` after being
+      connected, holds the customer and consults the quick connect; ``after_s`` after
+      the second party joins, ``then`` is done: ``"complete"`` (a warm transfer:
+      the agent leaves), ``"conference"`` (all three talk; the agent stays until
+      its ``talk_s`` or the others leave) or ``"cancel"`` (drop the consult and
+      resume; its ``after_s`` counts from the consult itself, so it also drops a
+      leg nobody took).
     - ``acw_s``: ends after-contact work after this long (None: leaves it to
       the switchboard's ``acw_timeout_s``).
     - ``on_message``: called with every message heard, after the reaction.
@@ -72,6 +87,7 @@ class MockAgent(Transcript):
         hold: Iterable[tuple[float, float]] = (),
         mute: Iterable[tuple[float, float]] = (),
         transfer: Iterable[tuple[float, str]] = (),
+        consult: Iterable[tuple[float, str, str, float]] = (),
         acw_s: float | Callable[[], float] | None = 0.0,
         acw_timeout_s: float = 0.0,
         on_message: Callable[[MockAgent, Message], object] | None = None,
@@ -90,6 +106,11 @@ class MockAgent(Transcript):
         self.holds = tuple(hold)
         self.mutes = tuple(mute)
         self.transfers = tuple(transfer)
+        self.consults = tuple(consult)
+        for _at_s, _name, then, _after_s in self.consults:
+            if then not in _THEN:
+                raise ValueError(f"MockAgent {username!r}: consult step {then!r} must be one "
+                                 f"of {', '.join(map(repr, _THEN))}")
         self.acw_s = acw_s
         self.on_message = on_message
         self.state = "Offline"
@@ -97,6 +118,10 @@ class MockAgent(Transcript):
         self.errors: list[Error] = []
         self._timer: Cancellable | None = None
         self._script: list[Cancellable] = []  # hold and mute steps of the call
+        #: Consult legs under way: leg id -> (first contact id, then, after_s).
+        self._legs: dict[str, tuple[str, str, float]] = {}
+        self._pending: list[tuple[str, float]] = []  # (then, after_s) of consults sent
+        self._leg_timers: dict[str, Cancellable] = {}
 
     def __repr__(self) -> str:
         return f"<MockAgent {self._username} {self.state}>"
@@ -164,6 +189,22 @@ class MockAgent(Transcript):
         """Transfer ``contact_id`` (cold) with the quick connect named ``quick_connect``."""
         self._send(Transfer(contact_id, quick_connect))
 
+    def consult(self, contact_id: str, quick_connect: str) -> None:
+        """Hold the customer of ``contact_id`` and consult the quick connect."""
+        self._send(Consult(contact_id, quick_connect))
+
+    def complete_transfer(self, contact_id: str) -> None:
+        """Leave the consulted call: the customer goes on with the second party."""
+        self._send(CompleteTransfer(contact_id))
+
+    def conference(self, contact_id: str) -> None:
+        """Join the customer, themselves and the second party of the consult."""
+        self._send(Conference(contact_id))
+
+    def cancel_consult(self, contact_id: str) -> None:
+        """Drop the consult leg and take the customer off hold."""
+        self._send(CancelConsult(contact_id))
+
     # -- reacting -------------------------------------------------------------
     def _after(self, delay_s: float | Callable[[], float], action: Callable[[str], object],
                contact_id: str) -> None:
@@ -199,11 +240,39 @@ class MockAgent(Transcript):
 
     def _on_connected(self, message: Connected) -> None:
         cid = message.contact_id
+        if self._legs:
+            leg = self._legs.get(cid)
+            if leg is not None:  # the second party of our consult joined
+                self._leg_step(cid, leg[0], leg[1], leg[2])
+                return
+        if self.handled and self.handled[-1] == cid:
+            # The customer joins a consult we took (a completed transfer): talk anew.
+            if self.talk_s is not None:
+                self._after(self.talk_s, self.hang_up, cid)
+            return
         self.handled.append(cid)
         if self.talk_s is not None:
             self._after(self.talk_s, self.hang_up, cid)
-        if self.holds or self.mutes or self.transfers:
+        if self.holds or self.mutes or self.transfers or self.consults:
             self._start_script(cid)
+
+    def _on_consulting(self, message: Consulting) -> None:
+        if not self._pending:
+            return  # a consult sent by hand: no script for it
+        then, after_s = self._pending.pop(0)
+        leg = message.next_contact_id
+        self._legs[leg] = (message.contact_id, then, after_s)
+        if then == "cancel":  # cancels even if nobody ever joins
+            self._leg_step(leg, message.contact_id, then, after_s)
+
+    def _leg_step(self, leg: str, cid: str, then: str, after_s: float) -> None:
+        if leg in self._leg_timers:
+            return
+        action = {"complete": self.complete_transfer, "conference": self.conference,
+                  "cancel": self.cancel_consult}[then]
+        handle = self._call_after(after_s, action, cid)
+        if handle is not None:
+            self._leg_timers[leg] = handle
 
     def _start_script(self, cid: str) -> None:
         steps: list[tuple[float, Callable[[str], object]]] = []
@@ -213,6 +282,8 @@ class MockAgent(Transcript):
             steps += [(at_s, self.mute), (at_s + for_s, self.unmute)]
         for at_s, quick_connect in self.transfers:
             steps.append((at_s, partial(self._transfer_step, quick_connect)))
+        for at_s, quick_connect, then, after_s in self.consults:
+            steps.append((at_s, partial(self._consult_step, quick_connect, then, after_s)))
         for at_s, action in steps:
             handle = self._call_after(at_s, action, cid)
             if handle is not None:
@@ -221,7 +292,25 @@ class MockAgent(Transcript):
     def _transfer_step(self, quick_connect: str, cid: str) -> None:
         self.transfer(cid, quick_connect)
 
+    def _consult_step(self, quick_connect: str, then: str, after_s: float, cid: str) -> None:
+        self._pending.append((then, after_s))
+        self.consult(cid, quick_connect)
+
     def _on_disconnected(self, message: Disconnected) -> None:
+        if self._legs:
+            leg = self._legs.pop(message.contact_id, None)
+            if leg is not None:  # our consult leg ended: the first call goes on
+                handle = self._leg_timers.pop(message.contact_id, None)
+                if handle is not None:
+                    handle.cancel()
+                return
+        if self._pending:
+            self._pending.clear()
+        if self._legs:
+            self._legs.clear()
+            for handle in self._leg_timers.values():
+                handle.cancel()
+            self._leg_timers.clear()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -238,6 +327,7 @@ _REACTIONS: dict[type[Message], Callable[[MockAgent, Any], None]] = {
     Offered: MockAgent._on_offered,
     AgentStatus: MockAgent._on_status,
     Connected: MockAgent._on_connected,
+    Consulting: MockAgent._on_consulting,
     Disconnected: MockAgent._on_disconnected,
     Error: MockAgent._on_error,
 }

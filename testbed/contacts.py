@@ -89,7 +89,7 @@ class Contact:
 
     __slots__ = ("age_adjust_s", "agent", "attempts", "attributes", "callback",
                  "customer_on_line", "data", "dial_number", "enqueued_at", "hooks", "id",
-                 "initial_id", "left_agent", "method", "offered_to", "phone", "previous_id",
+                 "initial_id", "left_agent", "leg", "method", "offered_to", "phone", "previous_id",
                  "priority", "queue", "queue_name", "queue_stamp", "related_id", "run", "seq",
                  "state", "system_endpoint", "third", "third_number", "timer", "waiting_since")
 
@@ -128,6 +128,8 @@ class Contact:
         #: The agent who transferred it to an outside number and left (in their
         #: after-contact work while the customer talks on).
         self.left_agent: Agent | None = None
+        #: A consult: on the first contact its consult leg, on the leg the first contact.
+        self.leg: Contact | None = None
 
     def __repr__(self) -> str:
         return f"<Contact {self.id[:8]} {self.method} {self.state.name}>"

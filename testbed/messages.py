@@ -32,8 +32,14 @@ __all__ = [
     "Alarm",
     "Answer",
     "CallStarted",
+    "CancelConsult",
     "CancelTimer",
+    "CompleteTransfer",
+    "Conference",
+    "Conferenced",
     "Connected",
+    "Consult",
+    "Consulting",
     "Dial",
     "Disconnected",
     "EndAfterContactWork",
@@ -224,6 +230,44 @@ class Transfer(Message):
     quick_connect: str
 
 
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Consult(Message):
+    """An agent holds the customer of their connected contact and calls the quick connect
+    named ``quick_connect`` on a new leg (a consult: a warm transfer or a conference)."""
+
+    type: ClassVar[str] = "consult"
+    contact_id: str
+    quick_connect: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class CompleteTransfer(Message):
+    """The consulting agent leaves: customer and second party talk on the consult leg."""
+
+    type: ClassVar[str] = "complete_transfer"
+    contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Conference(Message):
+    """The consulting agent joins customer, themselves and the second party."""
+
+    type: ClassVar[str] = "conference"
+    contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class CancelConsult(Message):
+    """The consulting agent drops the consult leg and takes the customer off hold."""
+
+    type: ClassVar[str] = "cancel_consult"
+    contact_id: str
+
+
 # -- switchboard -> endpoint ------------------------------------------------
 @quick_init
 @dataclass(frozen=True, slots=True)
@@ -375,6 +419,28 @@ class Transferred(Message):
     next_contact_id: str
 
 
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Consulting(Message):
+    """The agent's consult of ``contact_id`` goes on as the leg ``next_contact_id``, which
+    is offered, queued or rings now (sent to the consulting agent)."""
+
+    type: ClassVar[str] = "consulting"
+    contact_id: str
+    next_contact_id: str
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class Conferenced(Message):
+    """Customer, consulting agent and second party of ``contact_id`` and its consult leg
+    ``next_contact_id`` are joined (sent to all three)."""
+
+    type: ClassVar[str] = "conferenced"
+    contact_id: str
+    next_contact_id: str
+
+
 # -- remote endpoints: acknowledgements and timers on the testbed clock ----------
 @quick_init
 @dataclass(frozen=True, slots=True)
@@ -421,9 +487,10 @@ class Alarm(Message):
 _MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (Dial, SendDigits, Say, Answer, Hangup, SetStatus, Accept, Reject,
-                EndAfterContactWork, Hold, Resume, Mute, Unmute, Transfer, CallStarted, Prompt,
+                EndAfterContactWork, Hold, Resume, Mute, Unmute, Transfer, Consult,
+                CompleteTransfer, Conference, CancelConsult, CallStarted, Prompt,
                 Queued, Ringing, Offered, Connected, Disconnected, Held, Resumed, Muted, Unmuted,
-                Transferred,
+                Transferred, Consulting, Conferenced,
                 AgentStatus, Error, Ack, SetTimer, CancelTimer, Alarm)
 }
 
@@ -446,7 +513,8 @@ def _field_specs(cls: type[Message]) -> tuple[tuple[str, tuple[type, ...], bool]
 
 #: Text fields that must hold more than white space, by message type.
 _NOT_BLANK: dict[str, tuple[str, ...]] = {Say.type: ("text",),
-                                          Transfer.type: ("quick_connect",)}
+                                          Transfer.type: ("quick_connect",),
+                                          Consult.type: ("quick_connect",)}
 #: Text fields that must be one of a few values, by message type.
 _CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     cls.type: {"participant": MUTE_PARTICIPANTS} for cls in (Mute, Unmute, Muted, Unmuted)}

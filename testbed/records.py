@@ -93,6 +93,8 @@ class EventKind(StrEnum):
     DISCONNECTED = "DISCONNECTED"              # DisconnectReason
     HOLD = "HOLD"                              # agent username: the customer is put on hold
     RESUME = "RESUME"                          # agent username: the hold is over
+    CONFERENCE = "CONFERENCE"                  # agent username: the agent joined customer and
+                                               #  consult leg (logged on the first contact)
     MUTE = "MUTE"                              # (agent username, "agent" | "customer")
     UNMUTE = "UNMUTE"                          # (agent username, "agent" | "customer")
     ACW_STARTED = "ACW_STARTED"                # agent username

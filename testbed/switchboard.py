@@ -44,7 +44,11 @@ from testbed.messages import (
     AgentStatus,
     Answer,
     CallStarted,
+    CancelConsult,
+    CompleteTransfer,
+    Conference,
     Connected,
+    Consult,
     Dial,
     Disconnected,
     EndAfterContactWork,
@@ -70,7 +74,7 @@ from testbed.messages import (
 from testbed.queues import Queue
 from testbed.record_service import RecordService
 from testbed.records import DisconnectReason, EventKind, InitiationMethod
-from testbed.routing import QuickConnect, Routing, Transfers
+from testbed.routing import Consults, QuickConnect, Routing, Transfers
 
 __all__ = ["Switchboard"]
 
@@ -97,7 +101,7 @@ def _uuid4_text(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Switchboard(FlowActions, FlowServices, Routing, Transfers):
+class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
     """The contact centre's core.  Build one through ``Testbed``."""
 
     def __init__(self, clock: Clock, records: RecordService, seed: int = 0,
@@ -414,7 +418,8 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers):
         if action is None:
             self._refuse(agent.line, WRONG_ROLE, f"an agent cannot send {message.type!r}; an "
                          f"agent sends set_status, accept, reject, hold, resume, mute, unmute, "
-                         f"transfer, hangup and end_after_contact_work",
+                         f"transfer, consult, complete_transfer, conference, cancel_consult, "
+                         f"hangup and end_after_contact_work",
                          getattr(message, "contact_id", None))
             return
         try:
@@ -443,6 +448,10 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers):
         if contact.agent is not agent:
             raise StateError(f"contact {contact_id!r} is no longer connected to "
                              f"agent {agent.username!r}")
+        leg = contact.leg
+        if leg is not None and leg.previous_id == contact.id:  # the consulting agent
+            self._agent_leaves(contact)
+            return
         self._end(contact, _AGENT_DISCONNECT)
 
     # -- agent actions on a call: hold, resume, mute ----------------------------------
@@ -461,6 +470,11 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers):
         contact = self._connected(agent, message.contact_id, "hold")
         if contact.state is _ON_HOLD:
             raise StateError(f"contact {contact.id!r} is on hold already")
+        if contact.leg is not None:
+            raise StateError(f"contact {contact.id!r} has a consult under way")
+        self._put_on_hold(agent, contact)
+
+    def _put_on_hold(self, agent: Agent, contact: Contact) -> None:
         contact.state = _ON_HOLD
         self._log(contact.id, _E.HOLD, agent.username)
         held = Held(contact.id)
@@ -475,6 +489,9 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers):
         contact = self._connected(agent, message.contact_id, "resume")
         if contact.state is not _ON_HOLD:
             raise StateError(f"contact {contact.id!r} is not on hold")
+        if contact.leg is not None:
+            raise StateError(f"contact {contact.id!r} has a consult under way; "
+                             f"cancel_consult resumes the customer")
         contact.stop_flow()
         contact.state = _CONNECTED
         self._log(contact.id, _E.RESUME, agent.username)
@@ -519,7 +536,30 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers):
                                 f"known: {', '.join(sorted(self.quick_connects)) or 'none'}",
                                 field="quick_connect")
         contact = self._connected(agent, message.contact_id, "transfer")
+        if contact.leg is not None:
+            raise StateError(f"contact {contact.id!r} has a consult under way; "
+                             f"complete_transfer completes it")
         self._transfer(agent, contact, quick)
+
+    def _on_consult(self, agent: Agent, message: Consult) -> None:
+        """Hold the customer and call a quick connect on a consult leg."""
+        quick = self.quick_connects.get(message.quick_connect)
+        if quick is None:
+            raise ProtocolError(f"consult: no quick connect named {message.quick_connect!r}; "
+                                f"known: {', '.join(sorted(self.quick_connects)) or 'none'}",
+                                field="quick_connect")
+        self._consult(agent, self._connected(agent, message.contact_id, "consult"), quick)
+
+    def _on_complete_transfer(self, agent: Agent, message: CompleteTransfer) -> None:
+        self._complete_transfer(self._connected(agent, message.contact_id,
+                                                "complete_transfer"))
+
+    def _on_conference(self, agent: Agent, message: Conference) -> None:
+        self._conference(agent, self._connected(agent, message.contact_id, "conference"))
+
+    def _on_cancel_consult(self, agent: Agent, message: CancelConsult) -> None:
+        self._cancel_consult(agent, self._connected(agent, message.contact_id,
+                                                    "cancel_consult"))
 
     def _on_end_acw(self, agent: Agent, message: EndAfterContactWork) -> None:
         contact = self._own(agent, message.contact_id)
@@ -611,6 +651,9 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers):
             if contact.method is InitiationMethod.CALLBACK:
                 self._dial_out(contact)
                 return
+            if contact.leg is not None:  # a consult leg: the agents talk, no customer
+                self._consult_connected(contact)
+                return
             customer_whisper = contact.hooks.get(EventHook.CUSTOMER_WHISPER)
             if customer_whisper is not None:
                 self._whisper(contact, customer_whisper, Participant.CUSTOMER)
@@ -700,6 +743,10 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers):
             if not self._next_status(offered):
                 self._agent_state(offered, AgentState.AVAILABLE)
                 self._route_agent(offered)
+        link = contact.leg
+        if link is not None:  # one leg of a consult ended
+            contact.leg = link.leg = None
+            self._leg_gone(contact, link, reason)
 
     def _start_acw(self, agent: Agent, contact: Contact) -> None:
         self._log(contact.id, _E.ACW_STARTED, agent.username)
@@ -746,4 +793,8 @@ _AGENT_ACTIONS: dict[type[Message], Callable[[Switchboard, Agent, Any], None]] =
     Mute: Switchboard._on_mute,
     Unmute: Switchboard._on_unmute,
     Transfer: Switchboard._on_transfer,
+    Consult: Switchboard._on_consult,
+    CompleteTransfer: Switchboard._on_complete_transfer,
+    Conference: Switchboard._on_conference,
+    CancelConsult: Switchboard._on_cancel_consult,
 }
