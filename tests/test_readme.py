@@ -24,5 +24,9 @@ async def test_readme_example_test_passes(testbed: Testbed) -> None:
     await _example("test_caller_reaches_an_agent")(testbed)
 
 
+async def test_readme_hold_and_transfer_example_passes(testbed: Testbed) -> None:
+    await _example("test_agent_holds_then_transfers")(testbed)
+
+
 async def test_readme_served_example_passes(served_testbed: ServedTestbed) -> None:
     await _example("test_desktop_takes_a_call")(served_testbed)
