@@ -5,7 +5,7 @@ from __future__ import annotations
 from testbed.agents import AgentState
 from testbed.contacts import Contact, ContactState
 from testbed.flows import CreateCallback, EventHook, Flow, FlowRun, Participant
-from testbed.messages import Prompt
+from testbed.messages import Prompt, Transferred
 from testbed.queues import Queue
 from testbed.records import DisconnectReason, EventKind, InitiationMethod
 from testbed.switchboard_core import SwitchboardCore
@@ -55,6 +55,41 @@ class FlowActions:
         if queue is None:
             return "NoMatchingError"
         self._enqueue(contact, queue)
+        return None
+
+    def transfer_queue_to_queue(self: SwitchboardCore, contact: Contact,
+                                queue_name: str) -> str | None:
+        """A queue-to-queue transfer from the customer-queue flow (see docs/routing.md):
+        the contact leaves its queue and ends (CONTACT_FLOW_DISCONNECT, NextContactId
+        the new contact); a QUEUE_TRANSFER contact of the same customer waits in
+        ``queue_name`` and runs the customer-queue flow anew."""
+        if contact.state is not ContactState.QUEUED or contact.offered_to is not None \
+                or not contact.customer_on_line:  # a queued callback has nobody on the line
+            return "NoMatchingError"
+        if queue_name.startswith("agent/"):
+            queue = self.agent_queue(queue_name[len("agent/"):])
+        else:
+            queue = self.queues.get(queue_name)
+        if queue is None:
+            return "NoMatchingError"
+        phone = contact.phone
+        new = self._new_contact(InitiationMethod.QUEUE_TRANSFER, phone, contact,
+                                customer=contact.dial_number)
+        new.hooks = dict(contact.hooks)
+        new.attributes = dict(contact.attributes)
+        new.queue_name = queue.name
+        new.priority = contact.priority
+        self._log(new.id, _E.CONNECTED_TO_SYSTEM)  # the customer is on the line already
+        self._log(contact.id, _E.NEXT_CONTACT, new.id)
+        contact.customer_on_line = False  # the customer goes on, on the new contact
+        contact.run = None
+        self._end(contact, _FLOW_DISCONNECT)
+        phone.line.send(Transferred(contact.id, new.id))
+        self._enqueue(new, queue)
+        queue_flow = new.hooks.get(EventHook.CUSTOMER_QUEUE)
+        if new.state is ContactState.QUEUED and queue_flow is not None \
+                and queue_flow in self.flows:
+            self._run_flow(new, self.flows[queue_flow], Participant.CUSTOMER)
         return None
 
     def set_event_hook(self: SwitchboardCore, contact: Contact, hook: str, flow: str) -> str | None:

@@ -17,6 +17,7 @@ import pytest
 
 from fakes import MockAgent, MockCaller
 from testbed import Testbed
+from testbed.errors import FlowError
 from testbed.flows.connect import load_flow, not_simulated_blocks, pass_through_blocks
 from testbed.messages import Prompt
 from testbed.records import EventKind
@@ -719,3 +720,85 @@ async def test_a_flow_error_with_no_branch_leaves_its_reason_in_the_log(
                 if e.kind is EventKind.FLOW_ACTION]
     assert failed[:3] == ("Inbound", "lookup", "InvokeLambda")
     assert "raised NoMatchingError and has no transition for it" in failed[3]["failed"]
+
+
+# -- queue-to-queue transfers from the customer-queue flow --------------------------
+BILLING_ARN = "arn:aws:connect:us-east-1:111122223333:instance/abc/queue/Billing"
+
+
+def queue_to_queue_centre(tb: Testbed, target: Mapping[str, str]) -> None:
+    """Calls queue in Support; its queue flow says a 1.6 s prompt, then moves the contact
+    to ``target`` (DequeueContactAndTransferToQueue parameters), once: in any other
+    queue the flow ends (silence)."""
+    queue_flow = flow(
+        action("where", "Compare", {"ComparisonValue": "$.Queue.Name"}, "end",
+               {"NoMatchingCondition": "end"}, {"Support": "busy"}),
+        action("busy", "MessageParticipant", {"Text": "Moving you along now."}, "move"),
+        action("move", "DequeueContactAndTransferToQueue", target, "end",
+               {"QueueAtCapacity": "failed", "NoMatchingError": "failed"}),
+        action("failed", "MessageParticipant", {"Text": "Still waiting."}, "end"),
+        action("end", "EndFlowExecution", {}), name="Queue flow")
+    inbound = flow(action("hook", "UpdateContactEventHooks",
+                          {"EventHooks": {"CustomerQueue": "Queue flow"}}, "set-queue",
+                          {"NoMatchingError": "bye"}), *queue_it(), BYE)
+    centre(tb, inbound, queue_flow)
+    tb.add_queue("Billing")
+
+
+def links(tb: Testbed) -> list[tuple[Any, ...]]:
+    out = []
+    for record in tb.records:
+        ctr = record.to_ctr()
+        queue, agent = ctr["Queue"], ctr["Agent"]
+        out.append((ctr["InitiationMethod"], ctr["PreviousContactId"], ctr["NextContactId"],
+                    queue and (queue["Name"], queue["EnqueueTimestamp"],
+                               queue["DequeueTimestamp"]),
+                    agent and agent["Username"], ctr["DisconnectReason"]))
+    return out
+
+
+async def test_dequeue_and_transfer_to_queue_moves_the_contact_to_a_new_queue_leg(
+        testbed: Testbed) -> None:
+    queue_to_queue_centre(testbed, {"QueueId": BILLING_ARN})
+    testbed.add_agent(MockAgent("bob", ["Billing"], available_at=60))
+    john = MockCaller(JOHN, dial=NUMBER, talk_s=30)
+    testbed.add_caller(john)
+    await testbed.run_until_idle()
+    first, second = (r.contact_id for r in testbed.records)
+    assert links(testbed) == [
+        ("INBOUND", None, second, ("Support", "2022-04-08T11:35:00Z", "2022-04-08T11:35:01Z"),
+         None, "CONTACT_FLOW_DISCONNECT"),
+        ("QUEUE_TRANSFER", first, None,
+         ("Billing", "2022-04-08T11:35:01Z", "2022-04-08T11:36:00Z"), "bob",
+         "CUSTOMER_DISCONNECT")]
+    assert john.contact_ids == [first, second]
+    assert [text for _t, text in prompts(john)] == ["Moving you along now."]
+
+
+async def test_dequeue_and_transfer_to_an_agent_queue(testbed: Testbed) -> None:
+    queue_to_queue_centre(testbed, {"AgentId": "arn:aws:connect:us-east-1:111122223333:"
+                                               "instance/abc/agent/bob"})
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=120))
+    testbed.add_agent(MockAgent("bob", ["Billing"], available_at=60))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, talk_s=30))
+    await testbed.run_until_idle()
+    second = links(testbed)[1]
+    assert (second[0], second[3][0], second[4]) == ("QUEUE_TRANSFER", "agent/bob", "bob")
+
+
+async def test_dequeue_and_transfer_to_an_unknown_queue_takes_no_matching_error(
+        testbed: Testbed) -> None:
+    queue_to_queue_centre(testbed, {"QueueId": "Nowhere"})
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=60))
+    john = MockCaller(JOHN, dial=NUMBER, talk_s=30)
+    testbed.add_caller(john)
+    await testbed.run_until_idle()
+    [record] = testbed.records
+    assert record.agent is not None and record.agent.username == "alice"
+    assert [text for _t, text in prompts(john)] == ["Moving you along now.", "Still waiting."]
+
+
+def test_dequeue_and_transfer_to_queue_names_a_queue_or_an_agent_not_both() -> None:
+    with pytest.raises(FlowError, match="both QueueId and AgentId"):
+        flow(action("move", "DequeueContactAndTransferToQueue",
+                    {"QueueId": BILLING_ARN, "AgentId": "bob"}, None))

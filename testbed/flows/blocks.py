@@ -36,6 +36,7 @@ __all__ = [
     "SetEventHook",
     "SetWorkingQueue",
     "StoreCustomerInput",
+    "TransferQueueToQueue",
     "TransferToFlow",
     "TransferToQueue",
     "UpdateContact",
@@ -158,6 +159,32 @@ class TransferToQueue(Block):
     exports fill in) is no branch it can take; it stays a target, so it must
     name a block and keeps that block reachable."""
 
+    def branches(self) -> Iterator[tuple[str, str]]:
+        for name, target in self.errors.items():
+            yield f"error:{name}", target
+
+    def targets(self) -> Iterator[str]:
+        if self.next is not None:
+            yield self.next
+        yield from self.errors.values()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferQueueToQueue(Block):
+    """In a customer-queue flow, move the waiting contact to ``queue`` (Connect's
+    DequeueContactAndTransferToQueue; ``agent``: the queue names an agent, whose
+    own queue ``agent/USERNAME`` it goes to).
+
+    The contact leaves its queue and ends; a new contact (InitiationMethod
+    QUEUE_TRANSFER, PreviousContactId the first) waits in ``queue``, and the
+    flow is over.  A contact that is not waiting in a queue, or offered to an
+    agent now, or an unknown queue or agent: ``NoMatchingError``.
+    ``QueueAtCapacity`` never happens (queues are unbounded)."""
+
+    queue: str = ""
+    agent: bool = False
+
+    # As TransferToQueue: the flow ends with the transfer, so ``next`` is a target only.
     def branches(self) -> Iterator[tuple[str, str]]:
         for name, target in self.errors.items():
             yield f"error:{name}", target

@@ -52,6 +52,7 @@ from testbed.flows.blocks import (
     SetEventHook,
     SetWorkingQueue,
     StoreCustomerInput,
+    TransferQueueToQueue,
     TransferToFlow,
     TransferToQueue,
     UpdateContact,
@@ -179,6 +180,15 @@ def _target_queue(a: _Action) -> Block:
 
 def _transfer(a: _Action) -> Block:
     return TransferToQueue(**a.common())
+
+
+def _queue_to_queue(a: _Action) -> Block:
+    agent, queue = a.param("AgentId"), a.param("QueueId")
+    if agent is not None and queue is not None:
+        raise a.fail("names both QueueId and AgentId; Connect allows one of them")
+    if agent is not None:
+        return TransferQueueToQueue(**a.common(), queue=_name(agent), agent=True)
+    return TransferQueueToQueue(**a.common(), queue=_name(a.param("QueueId", required=True)))
 
 
 def _callback(a: _Action) -> Block:
@@ -451,8 +461,7 @@ NOT_SIMULATED = (
     "AssociateContactToCustomerProfile", "GetCustomerProfileObject",
     "GetCalculatedAttributesForCustomerProfile", "CreateCase", "GetCase", "UpdateCase",
     "CreateWisdomSession", "CheckVoiceId", "CheckOutboundCallStatus", "CompleteOutboundCall",
-    "StartOutboundChatContact", "ShowView", "ResumeContact", "DequeueContactAndTransferToQueue",
-    "TransferContactToAgent",
+    "StartOutboundChatContact", "ShowView", "ResumeContact", "TransferContactToAgent",
 )
 
 _MAPPERS: dict[str, Callable[[_Action], Block]] = {
@@ -462,6 +471,7 @@ _MAPPERS: dict[str, Callable[[_Action], Block]] = {
     "Compare": _compare,
     "UpdateContactTargetQueue": _target_queue,
     "TransferContactToQueue": _transfer,
+    "DequeueContactAndTransferToQueue": _queue_to_queue,
     "CreateCallbackContact": _callback,
     "UpdateContactEventHooks": _event_hooks,
     "Loop": _loop,
@@ -566,9 +576,10 @@ def flow_references(flow: Flow) -> tuple[set[str], set[str]]:
     queues: set[str] = set()
     flows: set[str] = set()
     for block in flow.blocks.values():
-        if isinstance(block, SetWorkingQueue) and block.agent:
+        if isinstance(block, SetWorkingQueue | TransferQueueToQueue) and block.agent:
             continue
-        if isinstance(block, SetWorkingQueue | CreateCallback | CheckQueueStatus) and block.queue:
+        if isinstance(block, SetWorkingQueue | CreateCallback | CheckQueueStatus
+                      | TransferQueueToQueue) and block.queue:
             queues.add(block.queue)
         elif isinstance(block, SetEventHook | TransferToFlow | CreateTask):
             flows.add(block.flow)

@@ -43,6 +43,7 @@ from testbed.flows.blocks import (
     SetEventHook,
     SetWorkingQueue,
     StoreCustomerInput,
+    TransferQueueToQueue,
     TransferToFlow,
     TransferToQueue,
     UpdateContact,
@@ -99,6 +100,7 @@ class FlowHost(Protocol):
     def set_attributes(self, contact: Any, attributes: dict[str, str]) -> None: ...
     def set_working_queue(self, contact: Any, queue: str) -> str | None: ...
     def transfer_to_queue(self, contact: Any) -> str | None: ...
+    def transfer_queue_to_queue(self, contact: Any, queue: str) -> str | None: ...
     def set_event_hook(self, contact: Any, hook: str, flow: str) -> str | None: ...
     def create_callback(self, contact: Any, block: CreateCallback) -> str | None: ...
     def disconnect_from_flow(self, contact: Any) -> None: ...
@@ -397,6 +399,19 @@ class FlowRun:
         self.host.flow_ended(self)
         return _END
 
+    def _transfer_queue_to_queue(self, block: TransferQueueToQueue) -> str | None:
+        queue = _last_segment(resolve(block.queue, self.value) or "")
+        if block.agent:
+            queue = f"agent/{queue}"
+        self.done = True  # the contact ends on success; set first so its end stops nothing
+        error = self.host.transfer_queue_to_queue(self.contact, queue)
+        if error is not None:
+            self.done = False
+            return self._error(block, error)
+        self._label = "queued"
+        self._went(block, self.flow.name)
+        return _END
+
     def _set_event_hook(self, block: SetEventHook) -> str | None:
         flow = resolve(block.flow, self.value) or ""
         error = self.host.set_event_hook(self.contact, block.hook, _last_segment(flow))
@@ -564,6 +579,7 @@ _HANDLERS: dict[type[Block], Callable[[FlowRun, Any], str | None]] = {
     SetAttributes: FlowRun._set_attributes,
     SetWorkingQueue: FlowRun._set_working_queue,
     TransferToQueue: FlowRun._transfer_to_queue,
+    TransferQueueToQueue: FlowRun._transfer_queue_to_queue,
     SetEventHook: FlowRun._set_event_hook,
     CreateCallback: FlowRun._create_callback,
     Disconnect: FlowRun._disconnect,
