@@ -28,6 +28,7 @@ __all__ = [
     "EndFlow",
     "EventHook",
     "GetCustomerInput",
+    "HandOver",
     "Loop",
     "LoopPrompts",
     "NotSimulated",
@@ -151,13 +152,11 @@ class SetWorkingQueue(Block):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferToQueue(Block):
-    """Put the contact in its working queue; the flow ends and the
-    customer-queue flow takes over.  ``QueueAtCapacity`` if it is full.
+class HandOver(Block):
+    """A block whose flow ends when it succeeds (the contact is queued or moved).
 
-    A queued contact leaves the flow there, so ``next`` (which Connect's
-    exports fill in) is no branch it can take; it stays a target, so it must
-    name a block and keeps that block reachable."""
+    ``next`` (which Connect's exports fill in) is no branch it can take; it
+    stays a target, so it must name a block and keeps that block reachable."""
 
     def branches(self) -> Iterator[tuple[str, str]]:
         for name, target in self.errors.items():
@@ -170,7 +169,13 @@ class TransferToQueue(Block):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferQueueToQueue(Block):
+class TransferToQueue(HandOver):
+    """Put the contact in its working queue; the flow ends and the
+    customer-queue flow takes over.  ``QueueAtCapacity`` if it is full."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferQueueToQueue(HandOver):
     """In a customer-queue flow, move the waiting contact to ``queue`` (Connect's
     DequeueContactAndTransferToQueue; ``agent``: the queue names an agent, whose
     own queue ``agent/USERNAME`` it goes to).
@@ -183,16 +188,6 @@ class TransferQueueToQueue(Block):
 
     queue: str = ""
     agent: bool = False
-
-    # As TransferToQueue: the flow ends with the transfer, so ``next`` is a target only.
-    def branches(self) -> Iterator[tuple[str, str]]:
-        for name, target in self.errors.items():
-            yield f"error:{name}", target
-
-    def targets(self) -> Iterator[str]:
-        if self.next is not None:
-            yield self.next
-        yield from self.errors.values()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
