@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import socket
 import sys
 from pathlib import Path
 
@@ -33,8 +35,11 @@ def serve(args: argparse.Namespace) -> int:
         usage_error(str(exc))
 
     async def serving() -> None:
+        # With a durable store, finished contacts are read back from it rather than
+        # kept in memory, so a long-running server does not grow with its records.
         async with Testbed(start=args.start, speed=args.speed, records=args.records,
-                           paused=args.paused, overwrite=args.overwrite) as tb:
+                           paused=args.paused, overwrite=args.overwrite,
+                           keep_finished_records=args.records == "memory:") as tb:
             if args.centre != "none":
                 CENTRES[args.centre](tb)
             add_flows(tb, flows)
@@ -43,8 +48,16 @@ def serve(args: argparse.Namespace) -> int:
             runner = web.AppRunner(create_app(tb, args.token,
                                                 ack_timeout_s=args.ack_timeout_s))
             await runner.setup()
+            # What exists now (modules, flows, the app) lives as long as the server:
+            # out of the collector's way, full collections (which stop the loop)
+            # walk only what serving creates.
+            gc.collect()
+            gc.freeze()
             try:
-                site = web.TCPSite(runner, args.host, args.port)
+                # A burst of endpoints connects at once: past aiohttp's default
+                # backlog (128) the kernel drops their SYNs and they retry a
+                # second later.
+                site = web.TCPSite(runner, args.host, args.port, backlog=socket.SOMAXCONN)
                 await site.start()
                 host, port = runner.addresses[0][:2]
                 what = "" if args.centre == "none" else f" the {args.centre} centre"
