@@ -73,14 +73,9 @@ class FlowActions:
         if queue is None:
             return "NoMatchingError"
         phone = contact.phone
-        new = self._new_contact(InitiationMethod.QUEUE_TRANSFER, phone, contact,
-                                customer=contact.dial_number)
-        new.hooks = dict(contact.hooks)
-        new.attributes = dict(contact.attributes)
-        new.queue_name = queue.name
+        new = self._next_leg(contact, InitiationMethod.QUEUE_TRANSFER, queue.name,
+                             customer=contact.dial_number, on_line=True)
         new.priority = contact.priority
-        self._log(new.id, _E.CONNECTED_TO_SYSTEM)  # the customer is on the line already
-        self._log(contact.id, _E.NEXT_CONTACT, new.id)
         contact.customer_on_line = False  # the customer goes on, on the new contact
         contact.run = None
         self._end(contact, _FLOW_DISCONNECT)
@@ -104,16 +99,12 @@ class FlowActions:
         if queue is None:
             return "NoMatchingError"
         number = None if contact.data is None else contact.data.callback_number
-        callback = self._new_contact(InitiationMethod.CALLBACK, contact.phone, contact,
-                                     customer=number)
+        callback = self._next_leg(contact, InitiationMethod.CALLBACK, queue.name,
+                                  customer=number)
         callback.dial_number = number
-        callback.hooks = dict(contact.hooks)
-        callback.attributes = dict(contact.attributes)
         callback.callback = block
-        callback.queue_name = queue.name
         # The callback keeps its caller's place in line (see docs/routing.md).
         callback.waiting_since = contact.waiting_since
-        self._log(contact.id, _E.NEXT_CONTACT, callback.id)
         callback.state = ContactState.SCHEDULED
         self._log(callback.id, _E.SCHEDULED, (queue.name, block.initial_delay_s))
         if block.initial_delay_s > 0:

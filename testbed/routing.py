@@ -21,7 +21,6 @@ from testbed.messages import (
     Disconnected,
     Offered,
     Queued,
-    Resumed,
     Ringing,
     Transferred,
 )
@@ -219,17 +218,8 @@ class Transfers:
             self._transfer_out(agent, contact, quick.number)
             return
         phone = contact.phone
-        new = self._new_contact(InitiationMethod.TRANSFER, phone, contact,
-                                customer=contact.dial_number)
-        new.hooks = dict(contact.hooks)
-        new.attributes = dict(contact.attributes)
-        if quick.agent is not None:
-            self.agent_queue(quick.agent)  # made on first use, if the agent is connected
-            new.queue_name = f"agent/{quick.agent}"
-        else:
-            new.queue_name = quick.queue
-        self._log(new.id, _E.CONNECTED_TO_SYSTEM)  # the customer is on the line already
-        self._log(contact.id, _E.NEXT_CONTACT, new.id)
+        # The customer is on the line already: connected to the system from the start.
+        new = self._transfer_leg(contact, quick, on_line=True)
         self._log(contact.id, _E.TRANSFERRED, None)
         # The customer stays on the line: only the agent hears that this leg ended.
         contact.customer_on_line = False
@@ -237,6 +227,19 @@ class Transfers:
         phone.line.send(Transferred(contact.id, new.id))
         assert quick.flow is not None
         self._run_flow(new, self.flows[quick.flow], Participant.CUSTOMER)
+
+    def _transfer_leg(self: SwitchboardCore, contact: Contact, quick: QuickConnect,
+                      on_line: bool) -> Contact:
+        """The TRANSFER contact a queue or agent quick connect makes from ``contact``,
+        its working queue the target (an agent's own queue, made on first use)."""
+        if quick.agent is not None:
+            self.agent_queue(quick.agent)
+            queue = f"agent/{quick.agent}"
+        else:
+            assert quick.queue is not None
+            queue = quick.queue
+        return self._next_leg(contact, InitiationMethod.TRANSFER, queue,
+                              customer=contact.dial_number, on_line=on_line)
 
     def _transfer_out(self: SwitchboardCore, agent: Agent, contact: Contact,
                       number: str) -> None:
@@ -285,20 +288,10 @@ class Consults:
         self._log(contact.id, _E.QUICK_CONNECT, (quick.name, agent.username, kind, target))
         if contact.state is ContactState.CONNECTED:
             self._put_on_hold(agent, contact)
-        leg = self._new_contact(InitiationMethod.TRANSFER, contact.phone, contact,
-                                customer=contact.dial_number)
+        leg = self._transfer_leg(contact, quick, on_line=True)
         leg.customer_on_line = False  # the customer is on hold on the first leg
-        leg.hooks = dict(contact.hooks)
-        leg.attributes = dict(contact.attributes)
-        if quick.agent is not None:
-            self.agent_queue(quick.agent)
-            leg.queue_name = f"agent/{quick.agent}"
-        else:
-            leg.queue_name = quick.queue
         contact.leg = leg
         leg.leg = contact
-        self._log(leg.id, _E.CONNECTED_TO_SYSTEM)
-        self._log(contact.id, _E.NEXT_CONTACT, leg.id)
         agent.line.send(Consulting(contact.id, leg.id))
         assert quick.flow is not None
         self._run_flow(leg, self.flows[quick.flow], Participant.CUSTOMER)
@@ -355,9 +348,7 @@ class Consults:
     def _conference(self: SwitchboardCore, agent: Agent, contact: Contact) -> None:
         """Customer, consulting agent and second party all talk: the hold ends."""
         leg = self._consult_leg(contact, "conference")
-        contact.stop_flow()
-        contact.state = ContactState.CONNECTED
-        self._log(contact.id, _E.RESUME, agent.username)
+        self._take_off_hold(agent, contact, notify=False)  # they hear conferenced instead
         self._log(contact.id, _E.CONFERENCE, agent.username)
         leg.customer_on_line = True
         joined = Conferenced(contact.id, leg.id)
@@ -373,12 +364,7 @@ class Consults:
         contact.leg = leg.leg = None
         self._end(leg, _AGENT_DISCONNECT)
         agent.line.send(Disconnected(leg.id, _AGENT_DISCONNECT))
-        contact.stop_flow()
-        contact.state = ContactState.CONNECTED
-        self._log(contact.id, _E.RESUME, agent.username)
-        resumed = Resumed(contact.id)
-        agent.line.send(resumed)
-        contact.phone.line.send(resumed)
+        self._take_off_hold(agent, contact)
 
     def _agent_leaves(self: SwitchboardCore, contact: Contact) -> None:
         """The consulting agent hangs up the first leg while a consult is under way: a

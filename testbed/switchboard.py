@@ -37,6 +37,7 @@ from testbed.flows.hours import HoursOfOperation
 from testbed.flows.interpreter import Coverage
 from testbed.flows.lambdas import LambdaRegistry
 from testbed.flows.lex import BotRegistry
+from testbed.flows.values import name_of
 from testbed.lines import LineEnd, line_pair
 from testbed.messages import (
     MUTE_PARTICIPANTS,
@@ -159,7 +160,7 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
     def add_hours(self, hours: HoursOfOperation) -> None:
         """Hours flows find by name, by Connect id, or by ARN (its last segment)."""
         keys = {hours.name, hours.hours_of_operation_id,
-                hours.hours_of_operation_arn.rstrip("/").rsplit("/", 1)[-1]} - {""}
+                name_of(hours.hours_of_operation_arn)} - {""}
         taken = sorted(k for k in keys if k in self.hours)
         if taken:
             raise ConfigError(f"hours of operation {hours.name!r}: {taken[0]!r} names "
@@ -324,6 +325,20 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
         self._log(contact.id, _E.INITIATED,
                   (method, contact.previous_id, customer or phone.number or None, system))
         return contact
+
+    def _next_leg(self, contact: Contact, method: InitiationMethod, queue_name: str,
+                  customer: str | None = None, on_line: bool = False) -> Contact:
+        """The contact that follows ``contact`` for the same customer (a callback or a
+        transfer leg): its hooks and attributes, working queue ``queue_name``, linked both
+        ways.  ``on_line``: the customer is on the line already (ConnectedToSystem now)."""
+        new = self._new_contact(method, contact.phone, contact, customer=customer)
+        new.hooks = dict(contact.hooks)
+        new.attributes = dict(contact.attributes)
+        new.queue_name = queue_name
+        if on_line:
+            self._log(new.id, _E.CONNECTED_TO_SYSTEM)
+        self._log(contact.id, _E.NEXT_CONTACT, new.id)
+        return new
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
                    *args: Any) -> Any:
@@ -492,12 +507,18 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
         if contact.leg is not None:
             raise StateError(f"contact {contact.id!r} has a consult under way; "
                              f"cancel_consult resumes the customer")
+        self._take_off_hold(agent, contact)
+
+    def _take_off_hold(self, agent: Agent, contact: Contact, notify: bool = True) -> None:
+        """End the hold: the hold flow stops, RESUME is logged; with ``notify``, both
+        parties hear ``resumed``."""
         contact.stop_flow()
         contact.state = _CONNECTED
         self._log(contact.id, _E.RESUME, agent.username)
-        resumed = Resumed(contact.id)
-        agent.line.send(resumed)
-        contact.phone.line.send(resumed)
+        if notify:
+            resumed = Resumed(contact.id)
+            agent.line.send(resumed)
+            contact.phone.line.send(resumed)
 
     def _on_mute(self, agent: Agent, message: Mute) -> None:
         self._mute(agent, message.contact_id, message.participant, True)
@@ -530,11 +551,7 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
 
     def _on_transfer(self, agent: Agent, message: Transfer) -> None:
         """A cold transfer of the agent's connected contact with a quick connect."""
-        quick = self.quick_connects.get(message.quick_connect)
-        if quick is None:
-            raise ProtocolError(f"transfer: no quick connect named {message.quick_connect!r}; "
-                                f"known: {', '.join(sorted(self.quick_connects)) or 'none'}",
-                                field="quick_connect")
+        quick = self._quick_connect("transfer", message.quick_connect)
         contact = self._connected(agent, message.contact_id, "transfer")
         if contact.leg is not None:
             raise StateError(f"contact {contact.id!r} has a consult under way; "
@@ -543,12 +560,17 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
 
     def _on_consult(self, agent: Agent, message: Consult) -> None:
         """Hold the customer and call a quick connect on a consult leg."""
-        quick = self.quick_connects.get(message.quick_connect)
-        if quick is None:
-            raise ProtocolError(f"consult: no quick connect named {message.quick_connect!r}; "
-                                f"known: {', '.join(sorted(self.quick_connects)) or 'none'}",
-                                field="quick_connect")
+        quick = self._quick_connect("consult", message.quick_connect)
         self._consult(agent, self._connected(agent, message.contact_id, "consult"), quick)
+
+    def _quick_connect(self, action: str, name: str) -> QuickConnect:
+        """The quick connect ``name``; ProtocolError naming the field if there is none."""
+        quick = self.quick_connects.get(name)
+        if quick is None:
+            raise ProtocolError(f"{action}: no quick connect named {name!r}; known: "
+                                f"{', '.join(sorted(self.quick_connects)) or 'none'}",
+                                field="quick_connect")
+        return quick
 
     def _on_complete_transfer(self, agent: Agent, message: CompleteTransfer) -> None:
         self._complete_transfer(self._connected(agent, message.contact_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from testbed.agents import Agent, AgentPool, AgentState
 from testbed.clock import Cancellable, Clock
@@ -23,6 +23,9 @@ from testbed.flows.services import InvokeLambda, TransferToPhone
 from testbed.queues import Queue
 from testbed.record_service import RecordService
 from testbed.records import DisconnectReason, EventKind, InitiationMethod
+
+if TYPE_CHECKING:
+    from testbed.routing import QuickConnect
 
 __all__ = ["SwitchboardCore"]
 
@@ -53,6 +56,9 @@ class SwitchboardCore(FlowHost, Protocol):
                      previous: Contact | None = None, system: str | None = None,
                      customer: str | None = None) -> Contact: ...
     def agent_queue(self, username: str) -> Queue | None: ...
+    def _next_leg(self, contact: Contact, method: InitiationMethod, queue_name: str,
+                  customer: str | None = None, on_line: bool = False) -> Contact: ...
+    def _take_off_hold(self, agent: Agent, contact: Contact, notify: bool = True) -> None: ...
     def call_later(self, delay_s: float, callback: Callable[..., object],
                    *args: Any) -> Any: ...
     def _agent_state(self, agent: Agent, state: str, contact: Contact | None = None,
@@ -79,6 +85,8 @@ class SwitchboardCore(FlowHost, Protocol):
     def _leave_queue(self, contact: Contact, agent: str | None) -> None: ...
     # transfers
     def _transfer_out(self, agent: Agent, contact: Contact, number: str) -> None: ...
+    def _transfer_leg(self, contact: Contact, quick: QuickConnect,
+                      on_line: bool) -> Contact: ...
     def _transfer_unanswered(self, contact: Contact) -> None: ...
     # consults
     def _consult_connected(self, leg: Contact) -> None: ...
