@@ -336,14 +336,20 @@ class FlowServices:
             self.flow_action(run, block, f"{number!r} is not an E.164 phone number")
             self.call_later(0, self._third_party_failed, run, block, "CallFailed")
             return
+        contact.timer = self.call_later(block.timeout_s, self._third_party_failed, run, block,
+                                        "ConnectionTimeLimitExceeded")
+        self._ring_third_party(contact, number,
+                               run.text(block.caller_id) if block.caller_id else None)
+
+    def _ring_third_party(self: SwitchboardCore, contact: Contact, number: str,
+                          caller_id: str | None = None) -> None:
+        """Ring the outside ``number`` for ``contact`` (a caller connected with it may
+        answer; the caller id shown is ``caller_id`` or the number the customer dialled)."""
         third = self.phones.get(number)
         contact.third = third
         contact.third_number = number
-        contact.timer = self.call_later(block.timeout_s, self._third_party_failed, run, block,
-                                        "ConnectionTimeLimitExceeded")
         if third is not None:
             third.legs[contact.id] = contact
-            caller_id = run.text(block.caller_id) if block.caller_id else None
             third.line.send(Ringing(contact.id, caller_id or contact.system_endpoint or ""))
 
     def _third_party_failed(self: SwitchboardCore, run: FlowRun, block: TransferToPhone,

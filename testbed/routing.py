@@ -21,7 +21,6 @@ from testbed.messages import (
     Disconnected,
     Offered,
     Queued,
-    Ringing,
     Transferred,
 )
 from testbed.queues import Queue
@@ -252,13 +251,8 @@ class Transfers:
         agent.line.send(Disconnected(contact.id, _AGENT_DISCONNECT))
         self._start_acw(agent, contact)
         contact.state = ContactState.TRANSFERRING
-        third = self.phones.get(number)
-        contact.third = third
-        contact.third_number = number
         contact.timer = self.call_later(self.ring_timeout_s, self._transfer_unanswered, contact)
-        if third is not None:
-            third.legs[contact.id] = contact
-            third.line.send(Ringing(contact.id, contact.system_endpoint or ""))
+        self._ring_third_party(contact, number)
 
     def _transfer_unanswered(self: SwitchboardCore, contact: Contact) -> None:
         contact.timer = None
