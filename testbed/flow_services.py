@@ -81,7 +81,7 @@ class FlowServices:
         data = contact.data
         return {
             "Attributes": dict(contact.attributes),
-            "Channel": "TASK" if contact.method is InitiationMethod.API else "VOICE",
+            "Channel": _channel(contact),
             "ContactId": contact.id,
             "CustomerEndpoint": None if not contact.phone.number else {
                 "Address": contact.phone.number, "Type": "TELEPHONE_NUMBER"},
@@ -94,7 +94,7 @@ class FlowServices:
             "MediaStreams": {"Customer": {"Audio": None}},
             "Name": None if data is None else data.name,
             "PreviousContactId": contact.previous_id,
-            "Queue": None if queue is None else {"ARN": f"{INSTANCE_ARN}/queue/{queue}",
+            "Queue": None if queue is None else {"ARN": _queue_arn(queue),
                                                  "Name": queue, "OutboundCallerId": None},
             "References": {} if data is None else dict(data.references),
             "SystemEndpoint": None if contact.system_endpoint is None else {
@@ -201,7 +201,7 @@ class FlowServices:
         def count(metric: str) -> str:
             value = self.queue_metric(contact, metric, queue.name)
             return f"{value or 0:g}"
-        return {"Queue": {"Name": queue.name, "ARN": f"{INSTANCE_ARN}/queue/{queue.name}",
+        return {"Queue": {"Name": queue.name, "ARN": _queue_arn(queue.name),
                           "Size": count("NumberOfContactsInQueue"),
                           "OldestContactAge": count("OldestContactInQueueAgeSeconds")},
                 "Agents": {"Online": {"Count": count("NumberOfAgentsOnline")},
@@ -424,6 +424,15 @@ def _recording_fields(values: dict[str, Any]) -> list[tuple[str, Any]]:
     return fields
 
 
+def _channel(contact: Contact) -> str:
+    """The contact's Channel: a task (made by CreateTask, InitiationMethod API) or voice."""
+    return "TASK" if contact.method is InitiationMethod.API else "VOICE"
+
+
+def _queue_arn(name: str) -> str:
+    return f"{INSTANCE_ARN}/queue/{name}"
+
+
 def _voice(_sb: Any, contact: Contact) -> str | None:
     data = contact.data
     return DEFAULT_VOICE if data is None or data.voice is None else data.voice
@@ -432,12 +441,12 @@ def _voice(_sb: Any, contact: Contact) -> str | None:
 _CONTACT_VALUES: dict[str, Any] = {
     "Queue.Name": lambda sb, c: c.queue_name,
     "Queue.ARN": lambda sb, c: None if c.queue_name is None
-    else f"{INSTANCE_ARN}/queue/{c.queue_name}",
+    else _queue_arn(c.queue_name),
     "CustomerEndpoint.Address": lambda sb, c: c.phone.number or None,
     "CustomerEndpoint.Type": lambda sb, c: "TELEPHONE_NUMBER" if c.phone.number else None,
     "SystemEndpoint.Address": lambda sb, c: c.system_endpoint,
     "SystemEndpoint.Type": lambda sb, c: "TELEPHONE_NUMBER" if c.system_endpoint else None,
-    "Channel": lambda sb, c: "TASK" if c.method is InitiationMethod.API else "VOICE",
+    "Channel": lambda sb, c: _channel(c),
     "ContactId": lambda sb, c: c.id,
     "InitialContactId": lambda sb, c: c.initial_id,
     "PreviousContactId": lambda sb, c: c.previous_id,
