@@ -16,7 +16,7 @@ __all__ = ["MockAgent", "MockCaller", "connect_agent", "connect_caller"]
 def __getattr__(name: str) -> Any:
     # The remote helpers bring in aiohttp's client: load them only when asked for.
     if name in ("connect_agent", "connect_caller"):
-        from testbed import remote
+        from testbed.server import remote
 
         return getattr(remote, name)
     raise AttributeError(f"module 'fakes' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from fakes.transcript import Transcript
 from testbed import Cancellable, Line, QueueRouting, Scheduler
-from testbed.messages import (
+from testbed.core.messages import (
     Accept,
     AgentStatus,
     CancelConsult,

@@ -14,7 +14,7 @@ from typing import Any
 
 from fakes.transcript import Transcript
 from testbed import Cancellable, Line, Scheduler
-from testbed.messages import (
+from testbed.core.messages import (
     Answer,
     CallStarted,
     Connected,

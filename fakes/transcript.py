@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from testbed import Cancellable, Line, Scheduler
-from testbed.messages import Message
+from testbed.core.messages import Message
 
 __all__ = ["Transcript"]
 

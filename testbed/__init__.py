@@ -4,10 +4,11 @@ The public API is re-exported here; everything else is an implementation
 detail.
 """
 
-from testbed.agent_status import AgentContact, AgentDetail, DesktopState
-from testbed.agents import AgentState, QueueRouting, RoutingProfile
-from testbed.centre import AgentEndpoint, CallerEndpoint, Testbed
-from testbed.clock import (
+from testbed.centre.agent_status import AgentContact, AgentDetail, DesktopState
+from testbed.centre.agents import AgentState, QueueRouting, RoutingProfile
+from testbed.centre.facade import AgentEndpoint, CallerEndpoint, Testbed
+from testbed.centre.routing import QuickConnect
+from testbed.core.clock import (
     REAL_TIME,
     VIRTUAL,
     Cancellable,
@@ -17,7 +18,8 @@ from testbed.clock import (
     parse_instant,
     run,
 )
-from testbed.errors import ConfigError, FlowError, ProtocolError, StateError, TestbedError
+from testbed.core.errors import ConfigError, FlowError, ProtocolError, StateError, TestbedError
+from testbed.core.lines import Line, LineEnd, line_pair
 from testbed.flows import (
     CheckQueueStatus,
     Compare,
@@ -40,9 +42,7 @@ from testbed.flows import (
 from testbed.flows.coverage import FlowCoverage
 from testbed.flows.hours import HoursOfOperation
 from testbed.flows.lex import Bot, Intent, Slot
-from testbed.lines import Line, LineEnd, line_pair
-from testbed.record_service import RecordService
-from testbed.records import (
+from testbed.records.contact_record import (
     AgentInfo,
     ContactEvent,
     ContactRecord,
@@ -52,7 +52,7 @@ from testbed.records import (
     QueueInfo,
     records_to_json,
 )
-from testbed.routing import QuickConnect
+from testbed.records.service import RecordService
 
 __version__ = "0.1.0"
 

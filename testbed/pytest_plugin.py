@@ -10,7 +10,7 @@ enough.  Needs pytest-asyncio (1.3 or newer).
 - ``served_testbed`` fixture: the same testbed served on 127.0.0.1 at an
   ephemeral port (``.url``), with ``.session``, an aiohttp client session
   for talking to it (no timeouts: on a virtual clock they would run on
-  testbed time).  Connect remote fakes with ``testbed.remote.connect_caller``
+  testbed time).  Connect remote fakes with ``testbed.server.remote.connect_caller``
   / ``connect_agent``, or your own client code.
 - ``@pytest.mark.testbed`` alone: the test runs on the testbed loop, for
   tests that open their own ``Testbed(...)``.
@@ -35,10 +35,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from testbed.centre import Testbed
-from testbed.clock import TestbedLoop
+from testbed.centre.facade import Testbed
+from testbed.core.clock import TestbedLoop
+from testbed.core.loop import network_time
 from testbed.flows.coverage import FlowCoverage
-from testbed.loop import network_time
 
 __all__ = ["ServedTestbed", "served_testbed", "testbed"]
 
@@ -147,7 +147,7 @@ async def served_testbed(testbed: Testbed) -> AsyncIterator[ServedTestbed]:
     """The ``testbed`` fixture, served over HTTP and WebSocket on an ephemeral port."""
     from aiohttp.test_utils import TestServer
 
-    from testbed.server import create_app
+    from testbed.server.app import create_app
 
     server = TestServer(create_app(testbed), host="127.0.0.1", port=0)
     await server.start_server()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from testbed import Testbed
-from testbed.demos import queued_callback_centre
+from testbed.load.demos import queued_callback_centre
 
 JOHN = "+15555550123"
 JANE = "+15555550124"

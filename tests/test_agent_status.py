@@ -18,7 +18,7 @@ from testbed import (
     TransferToQueue,
 )
 from testbed.pytest_plugin import ServedTestbed
-from testbed.records import format_timestamp_ms
+from testbed.records.contact_record import format_timestamp_ms
 
 from .conftest import JANE, JOHN
 

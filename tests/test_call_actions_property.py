@@ -26,10 +26,10 @@ from testbed import (
     Testbed,
     TransferToQueue,
 )
-from testbed.clock import run
-from testbed.messages import AgentStatus, Message
-from testbed.metrics import historical
-from testbed.records import ContactRecord, InitiationMethod
+from testbed.core.clock import run
+from testbed.core.messages import AgentStatus, Message
+from testbed.records.contact_record import ContactRecord, InitiationMethod
+from testbed.records.metrics import historical
 
 from .conftest import JANE, JOHN
 

@@ -15,9 +15,9 @@ from testbed import (
     Testbed,
     TransferToQueue,
 )
-from testbed.demos import SERVICE_NUMBER
-from testbed.messages import CallStarted, Dial, Disconnected, Hangup, Message, Offered, Ringing
-from testbed.metrics import realtime
+from testbed.core.messages import CallStarted, Dial, Disconnected, Hangup, Message, Offered, Ringing
+from testbed.load.demos import SERVICE_NUMBER
+from testbed.records.metrics import realtime
 
 from .conftest import JANE, JOHN, at
 

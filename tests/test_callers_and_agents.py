@@ -17,7 +17,7 @@ from testbed import (
     Testbed,
     TransferToQueue,
 )
-from testbed.demos import SERVICE_NUMBER
+from testbed.load.demos import SERVICE_NUMBER
 
 from .conftest import JANE, JOHN, at, seed_centre
 

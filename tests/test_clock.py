@@ -10,9 +10,9 @@ import pytest
 
 from fakes import MockAgent, MockCaller
 from testbed import Clock, ConfigError, Testbed
-from testbed.demos import SERVICE_NUMBER, setup_queued_callback
-from testbed.loop import network_time
-from testbed.messages import Connected, Message
+from testbed.core.loop import network_time
+from testbed.core.messages import Connected, Message
+from testbed.load.demos import SERVICE_NUMBER, setup_queued_callback
 
 from .conftest import JOHN, seed_centre
 

@@ -17,10 +17,10 @@ import pytest
 
 from fakes import MockAgent, MockCaller
 from testbed import Testbed
-from testbed.errors import FlowError
+from testbed.core.errors import FlowError
+from testbed.core.messages import Prompt
 from testbed.flows.connect import load_flow, not_simulated_blocks, pass_through_blocks
-from testbed.messages import Prompt
-from testbed.records import EventKind
+from testbed.records.contact_record import EventKind
 
 NUMBER = "+18005550100"
 JOHN = "+15555550123"

@@ -9,8 +9,8 @@ import pytest
 
 from fakes import MockAgent, MockCaller
 from testbed import FlowError, Testbed
-from testbed.demos import SERVICE_NUMBER, setup_queued_callback
 from testbed.flows.connect import load_flow, load_flow_files
+from testbed.load.demos import SERVICE_NUMBER, setup_queued_callback
 
 from .conftest import JOHN
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fakes import MockAgent, MockCaller
 from testbed import EventKind, Flow, PlayPrompt, SetWorkingQueue, Testbed, TransferToQueue
-from testbed.messages import (
+from testbed.core.messages import (
     CompleteTransfer,
     Conferenced,
     Consult,

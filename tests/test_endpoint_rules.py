@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fakes import MockAgent, MockCaller
 from testbed import Testbed
-from testbed.demos import SERVICE_NUMBER
-from testbed.messages import (
+from testbed.core.messages import (
     Accept,
     Dial,
     Error,
@@ -14,6 +13,7 @@ from testbed.messages import (
     SendDigits,
     SetStatus,
 )
+from testbed.load.demos import SERVICE_NUMBER
 
 from .conftest import JANE, JOHN, seed_centre
 

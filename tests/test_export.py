@@ -11,7 +11,7 @@ import pytest
 
 from testbed import Testbed, run
 from testbed.cli import main
-from testbed.demos import setup_queued_callback
+from testbed.load.demos import setup_queued_callback
 
 from .conftest import at
 

@@ -10,7 +10,7 @@ import pytest
 
 from fakes import MockAgent, MockCaller
 from testbed import Testbed
-from testbed.errors import ConfigError
+from testbed.core.errors import ConfigError
 from testbed.flows import (
     Disconnect,
     Flow,
@@ -21,9 +21,9 @@ from testbed.flows import (
     TransferToQueue,
 )
 from testbed.flows.coverage import FlowCoverage, UnenteredBlock, UntakenBranch
-from testbed.load import LoadRun
-from testbed.records import InitiationMethod
-from testbed.scenario import Scenario
+from testbed.load.run import LoadRun
+from testbed.load.scenario import Scenario
+from testbed.records.contact_record import InitiationMethod
 
 pytest_plugins = ["pytester"]
 

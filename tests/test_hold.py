@@ -22,9 +22,9 @@ from testbed import (
     TransferToQueue,
 )
 from testbed.cli.records import interval_tables
-from testbed.clock import run
-from testbed.errors import ProtocolError
-from testbed.messages import (
+from testbed.core.clock import run
+from testbed.core.errors import ProtocolError
+from testbed.core.messages import (
     Held,
     Hold,
     Mute,
@@ -37,9 +37,9 @@ from testbed.messages import (
     decode,
     encode,
 )
-from testbed.metrics import historical
-from testbed.records import ContactRecord
-from testbed.stores import decode_entry, encode_data
+from testbed.records.contact_record import ContactRecord
+from testbed.records.metrics import historical
+from testbed.records.stores import decode_entry, encode_data
 
 from .conftest import JANE, JOHN, at
 
@@ -501,7 +501,7 @@ async def test_the_csv_export_has_the_hold_columns(testbed: Testbed) -> None:
     import csv
     import io
 
-    from testbed.export import csv_text
+    from testbed.records.export import csv_text
 
     centre(testbed)
     testbed.add_agent(MockAgent("alice", ["Support"], hold=[(30, 45)]))

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from testbed.errors import ConfigError
+from testbed.core.errors import ConfigError
 from testbed.flows.hours import Day, HoursOfOperation, HoursOverride, TimeSlot, load_hours
 
 NY = "America/New_York"

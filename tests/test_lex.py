@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from fakes import MockCaller
 from testbed import ConfigError, LineEnd, Testbed, line_pair
+from testbed.core.messages import CallStarted, Connected, Message, Say
 from testbed.flows.lex import (
     FALLBACK_INTENT,
     Bot,
@@ -23,7 +24,6 @@ from testbed.flows.lex import (
     SlotKind,
     bot_name,
 )
-from testbed.messages import CallStarted, Connected, Message, Say
 
 from .conftest import JOHN
 

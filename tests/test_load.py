@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from testbed import ConfigError, Testbed
-from testbed.demos import setup_queued_callback
-from testbed.load import LoadResult, LoadRun
-from testbed.records import EventKind
-from testbed.report import waits_by_queue
-from testbed.scenario import Scenario
-from testbed.theory import erlang_a, erlang_c
+from testbed.load.demos import setup_queued_callback
+from testbed.load.report import waits_by_queue
+from testbed.load.run import LoadResult, LoadRun
+from testbed.load.scenario import Scenario
+from testbed.load.theory import erlang_a, erlang_c
+from testbed.records.contact_record import EventKind
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scripts" / "scenarios"
 

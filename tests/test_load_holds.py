@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from testbed.cli import main
-from testbed.export import ctr_lines
-from testbed.load import LoadResult, LoadRun
-from testbed.records import ContactRecord, InitiationMethod
-from testbed.scenario import Scenario
+from testbed.load.run import LoadResult, LoadRun
+from testbed.load.scenario import Scenario
+from testbed.records.contact_record import ContactRecord, InitiationMethod
+from testbed.records.export import ctr_lines
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scripts" / "scenarios"
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from testbed import ProtocolError
-from testbed.messages import (
+from testbed.core.messages import (
     MAX_MESSAGE_BYTES,
     MAX_TEXT_CHARS,
     Dial,
@@ -103,9 +103,9 @@ def test_messages_and_records_keep_their_dataclass_manners() -> None:
     from dataclasses import FrozenInstanceError, dataclass, field
     from datetime import UTC, datetime
 
-    from testbed.frozen import quick_init
-    from testbed.messages import AgentStatus
-    from testbed.records import ContactRecord, InitiationMethod
+    from testbed.core.frozen import quick_init
+    from testbed.core.messages import AgentStatus
+    from testbed.records.contact_record import ContactRecord, InitiationMethod
 
     # Defaults, keywords and positions as the dataclass declares them; still frozen.
     assert AgentStatus("Busy") == AgentStatus(state="Busy", contact_id=None)

@@ -11,9 +11,9 @@ import pytest
 from fakes import MockAgent, MockCaller
 from testbed import RecordService, Testbed, run
 from testbed.cli import main
-from testbed.demos import SERVICE_NUMBER, setup_queued_callback
-from testbed.metrics import QueueInterval, historical, realtime
-from testbed.stores import open_store
+from testbed.load.demos import SERVICE_NUMBER, setup_queued_callback
+from testbed.records.metrics import QueueInterval, historical, realtime
+from testbed.records.stores import open_store
 
 from .conftest import JANE, JOHN, seed_centre
 

@@ -13,8 +13,8 @@ from testbed import (
     Testbed,
     TransferToQueue,
 )
-from testbed.demos import SERVICE_NUMBER
-from testbed.messages import AgentStatus, Disconnected, Error, Offered, Ringing
+from testbed.core.messages import AgentStatus, Disconnected, Error, Offered, Ringing
+from testbed.load.demos import SERVICE_NUMBER
 
 from .conftest import JANE, JOHN, at, seed_centre
 

@@ -20,7 +20,7 @@ import pytest
 
 from testbed import ConfigError
 from testbed.cli import main
-from testbed.scenario import Scenario
+from testbed.load.scenario import Scenario
 
 FLOWS = Path(__file__).resolve().parent.parent / "scripts" / "flows" / "queued-callback"
 

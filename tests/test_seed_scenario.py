@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from testbed import ContactEvent, EventKind, Testbed
-from testbed.demos import setup_queued_callback
+from testbed.load.demos import setup_queued_callback
 
 from .conftest import at
 

@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestServer
 
 from fakes import MockAgent, MockCaller
 from testbed import Testbed
-from testbed.demos import SERVICE_NUMBER, setup_queued_callback
-from testbed.messages import AgentStatus, Error
-from testbed.remote import connect_agent, connect_caller
-from testbed.server import create_app
+from testbed.core.messages import AgentStatus, Error
+from testbed.load.demos import SERVICE_NUMBER, setup_queued_callback
+from testbed.server.app import create_app
+from testbed.server.remote import connect_agent, connect_caller
 
 from .conftest import JOHN, seed_centre
 

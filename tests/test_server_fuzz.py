@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from fakes import MockAgent, MockCaller
 from testbed import Testbed, run
-from testbed.demos import SERVICE_NUMBER, queued_callback_centre
-from testbed.server import create_app
+from testbed.load.demos import SERVICE_NUMBER, queued_callback_centre
+from testbed.server.app import create_app
 
 from .conftest import JANE
 

@@ -262,9 +262,9 @@ async def test_a_message_of_the_other_role_gets_one_error_code(virtual_server: S
 async def test_a_paused_then_resumed_scaled_replay_gives_the_seed_records() -> None:
     from fakes import MockAgent, MockCaller
     from testbed import Testbed
-    from testbed.demos import setup_queued_callback
-    from testbed.messages import AgentStatus
-    from testbed.remote import connect_agent, connect_caller
+    from testbed.core.messages import AgentStatus
+    from testbed.load.demos import setup_queued_callback
+    from testbed.server.remote import connect_agent, connect_caller
 
     # docs/protocol.md's recipe for a replay, as written but for a higher speed.
     protocol = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
@@ -301,8 +301,8 @@ async def test_an_event_stream_reader_that_stops_reading_is_let_go(testbed: Any)
     from aiohttp.test_utils import TestServer
 
     from fakes import MockCaller
-    from testbed.demos import queued_callback_centre
-    from testbed.server import MAX_BACKLOG, create_app
+    from testbed.load.demos import queued_callback_centre
+    from testbed.server.app import MAX_BACKLOG, create_app
 
     queued_callback_centre(testbed)
     service = testbed.record_service
@@ -335,8 +335,8 @@ async def test_an_event_stream_reader_that_stops_reading_is_let_go(testbed: Any)
 async def test_an_endpoint_that_stops_reading_is_disconnected_as_too_slow(testbed: Any) -> None:
     from aiohttp.test_utils import TestServer
 
-    from testbed.demos import queued_callback_centre
-    from testbed.server import MAX_BACKLOG, create_app
+    from testbed.load.demos import queued_callback_centre
+    from testbed.server.app import MAX_BACKLOG, create_app
 
     queued_callback_centre(testbed)
     async with TestServer(create_app(testbed), host="127.0.0.1", port=0) as server, \

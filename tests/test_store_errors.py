@@ -17,9 +17,9 @@ import pytest
 
 from testbed import ConfigError, RecordService, Testbed, run
 from testbed.cli import main
-from testbed.demos import setup_queued_callback
-from testbed.export import contact_events
-from testbed.stores import SQLiteStore, open_store
+from testbed.load.demos import setup_queued_callback
+from testbed.records.export import contact_events
+from testbed.records.stores import SQLiteStore, open_store
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scripts" / "scenarios"
 
@@ -229,7 +229,7 @@ def test_a_cut_last_line_is_a_one_line_warning_and_the_rest_is_read(tmp_path: Pa
 
 
 def test_the_python_api_warns_of_a_cut_last_line_naming_it(tmp_path: Path) -> None:
-    from testbed.stores import StoreWarning
+    from testbed.records.stores import StoreWarning
 
     store = tmp_path / "run.jsonl"
     run(_seed_run(store))

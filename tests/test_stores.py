@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from testbed import ConfigError, ContactEvent, EventKind, RecordService, Testbed
-from testbed.demos import setup_queued_callback
-from testbed.stores import JsonLinesStore, SQLiteStore, open_store
+from testbed.load.demos import setup_queued_callback
+from testbed.records.stores import JsonLinesStore, SQLiteStore, open_store
 
 pytestmark = pytest.mark.testbed
 
@@ -157,7 +157,7 @@ def test_streaming_without_a_store_is_refused() -> None:
 
 CRASHING_RUN = """
 import sys, testbed
-from testbed.demos import setup_queued_callback
+from testbed.load.demos import setup_queued_callback
 
 async def main():
     async with testbed.Testbed(speed=200, records=sys.argv[1]) as tb:

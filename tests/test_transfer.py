@@ -12,8 +12,8 @@ from rich.console import Console
 from fakes import MockAgent, MockCaller
 from testbed import EventKind, Flow, PlayPrompt, SetWorkingQueue, Testbed, TransferToQueue
 from testbed.cli.records import interval_tables
-from testbed.errors import ConfigError, ProtocolError
-from testbed.messages import (
+from testbed.core.errors import ConfigError, ProtocolError
+from testbed.core.messages import (
     Connected,
     Disconnected,
     Offered,
@@ -24,9 +24,9 @@ from testbed.messages import (
     decode,
     encode,
 )
-from testbed.metrics import historical
-from testbed.records import ContactRecord
-from testbed.stores import decode_entry, encode_data
+from testbed.records.contact_record import ContactRecord
+from testbed.records.metrics import historical
+from testbed.records.stores import decode_entry, encode_data
 
 from .conftest import JOHN, at
 

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import testbed
-from testbed.load import LoadRun
-from testbed.scenario import Scenario
+from testbed.load.run import LoadRun
+from testbed.load.scenario import Scenario
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "mmcm.toml"
 

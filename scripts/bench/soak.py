@@ -103,7 +103,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SERVICE_NUMBER = "+18005550100"  # the queued-callback centre's number (testbed.demos)
+SERVICE_NUMBER = "+18005550100"  # the queued-callback centre's number (testbed.load.demos)
 QUEUE = "InboundQueue"
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 BANNER = re.compile(r" on (http://\S+)")

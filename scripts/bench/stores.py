@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from vs_simpy import Model, run_testbed
 
 from testbed import RecordService
-from testbed.stores import open_store
+from testbed.records.stores import open_store
 
 
 def main() -> None:

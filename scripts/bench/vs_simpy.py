@@ -34,9 +34,9 @@ except ImportError:  # pragma: no cover
 import testbed
 from fakes import MockAgent, MockCaller
 from testbed import EventKind, Flow, RecordService, SetWorkingQueue, Testbed, TransferToQueue
-from testbed.lines import line_pair
-from testbed.load import fewer_collections
-from testbed.messages import Disconnected, Hangup
+from testbed.core.lines import line_pair
+from testbed.core.messages import Disconnected, Hangup
+from testbed.load.run import fewer_collections
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 For each size N and speed: a `testbed serve` process (the queued-callback
 centre) and N remote callers plus N remote agents in this process
-(testbed.remote, acks on).  Each caller dials at a spread-out instant, is
+(testbed.server.remote, acks on).  Each caller dials at a spread-out instant, is
 answered at once, hears the 10 s agent whisper and talks 5 s.  Printed:
 
 - jitter: for every message an endpoint receives, how late it arrives in real
@@ -26,9 +26,9 @@ import time
 import aiohttp
 
 from fakes import MockAgent, MockCaller
-from testbed.demos import SERVICE_NUMBER
-from testbed.messages import Disconnected, Message
-from testbed.remote import connect_agent, connect_caller
+from testbed.core.messages import Disconnected, Message
+from testbed.load.demos import SERVICE_NUMBER
+from testbed.server.remote import connect_agent, connect_caller
 
 SPREAD_S = 5.0  # callers dial over the first five testbed seconds
 TALK_S = 5.0

@@ -33,7 +33,7 @@ from testbed.cli.load import load
 from testbed.cli.parser import build_parser
 from testbed.cli.records import export, metrics
 from testbed.cli.serve import serve
-from testbed.errors import TestbedError
+from testbed.core.errors import TestbedError
 
 __all__ = ["build_parser", "main"]
 

@@ -6,9 +6,9 @@ import sys
 import warnings
 from typing import NoReturn
 
-from testbed.errors import ConfigError
-from testbed.record_service import RecordService
-from testbed.stores import StoreWarning, in_use, open_store
+from testbed.core.errors import ConfigError
+from testbed.records.service import RecordService
+from testbed.records.stores import StoreWarning, in_use, open_store
 
 __all__ = ["cell", "check_new_store", "open_run", "usage_error", "warn"]
 

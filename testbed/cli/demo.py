@@ -8,11 +8,11 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from testbed.centre import Testbed
+from testbed.centre.facade import Testbed
 from testbed.cli.common import check_new_store
-from testbed.clock import REAL_TIME, VIRTUAL, run
-from testbed.demos import Demo
-from testbed.records import ContactEvent, ContactRecord, EventKind, format_timestamp
+from testbed.core.clock import REAL_TIME, VIRTUAL, run
+from testbed.load.demos import Demo
+from testbed.records.contact_record import ContactEvent, ContactRecord, EventKind, format_timestamp
 
 __all__ = ["demo", "describe", "records_table"]
 

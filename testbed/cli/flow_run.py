@@ -44,19 +44,19 @@ from rich.table import Table
 from rich.text import Text
 
 from fakes import MockAgent, MockCaller
-from testbed.centre import Testbed
+from testbed.centre.facade import Testbed
 from testbed.cli.common import usage_error
 from testbed.cli.demo import records_table
 from testbed.cli.flows import RunSetup, lambda_name, reference_warnings, run_setup
-from testbed.clock import VIRTUAL, run
-from testbed.errors import ConfigError, FlowError
+from testbed.core.clock import VIRTUAL, run
+from testbed.core.errors import ConfigError, FlowError
+from testbed.core.loop import TestbedLoop
+from testbed.core.messages import Connected, Disconnected, Error, Message, Prompt, Queued
 from testbed.flows import Flow, SetAttributes, TransferToFlow
 from testbed.flows.interpreter import Coverage
 from testbed.flows.lambdas import function_name
 from testbed.flows.lex import bot_name
-from testbed.loop import TestbedLoop
-from testbed.messages import Connected, Disconnected, Error, Message, Prompt, Queued
-from testbed.records import (
+from testbed.records.contact_record import (
     ContactEvent,
     ContactRecord,
     DisconnectReason,

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from rich.console import Console
 from rich.markup import escape
 
-from testbed.errors import ConfigError, FlowError
+from testbed.core.errors import ConfigError, FlowError
 from testbed.flows import Block, Flow, SetEventHook, SetWorkingQueue, TransferToFlow
 from testbed.flows.connect import (
     MAX_FLOW_BYTES,

@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from testbed.cli.common import cell, usage_error
-from testbed.clock import run
-from testbed.errors import ConfigError
+from testbed.core.clock import run
+from testbed.core.errors import ConfigError
 from testbed.flows.coverage import FlowCoverage
-from testbed.load import LoadResult
-from testbed.metrics import historical
-from testbed.report import QueueReport
+from testbed.load.report import QueueReport
+from testbed.load.run import LoadResult
+from testbed.records.metrics import historical
 
 __all__ = ["OUTPUTS", "load", "prepare_out", "write_outputs"]
 
@@ -31,8 +31,8 @@ def load(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
-    from testbed.load import LoadRun
-    from testbed.scenario import Scenario
+    from testbed.load.run import LoadRun
+    from testbed.load.scenario import Scenario
 
     try:
         scenario = Scenario.from_toml(args.scenario)
@@ -144,8 +144,8 @@ def prepare_out(out: Path, overwrite: bool) -> None:
 def write_outputs(out: Path, title: str, result: LoadResult) -> None:
     import csv as csv_module
 
-    from testbed.plots import write_plots
-    from testbed.report import waits_by_queue
+    from testbed.load.plots import write_plots
+    from testbed.load.report import waits_by_queue
 
     intervals = historical(result.records)
     (out / "report.json").write_text(json.dumps(result.report.to_json(), indent=2) + "\n")

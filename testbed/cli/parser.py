@@ -15,12 +15,12 @@ from typing import NoReturn
 
 from testbed import __version__
 from testbed.cli.flow_run import CallerInput
-from testbed.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant
-from testbed.demos import CENTRES, DEMOS, Demo
-from testbed.errors import ConfigError
-from testbed.export import FORMATS
+from testbed.core.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant
+from testbed.core.errors import ConfigError
+from testbed.core.messages import DEFAULT_ACK_TIMEOUT_S
 from testbed.flows.lambdas import function_name
-from testbed.messages import DEFAULT_ACK_TIMEOUT_S
+from testbed.load.demos import CENTRES, DEMOS, Demo
+from testbed.records.export import FORMATS
 
 __all__ = ["DEFAULT_SPEED", "build_parser"]
 

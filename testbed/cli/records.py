@@ -21,9 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from testbed.cli.common import cell, open_run, usage_error, warn
-from testbed.export import contact_events, csv_text, ctr_lines
-from testbed.metrics import QueueInterval, historical, interval_start, realtime, unfinished
-from testbed.records import ContactRecord, format_timestamp, instant_of
+from testbed.records.contact_record import ContactRecord, format_timestamp, instant_of
+from testbed.records.export import contact_events, csv_text, ctr_lines
+from testbed.records.metrics import QueueInterval, historical, interval_start, realtime, unfinished
 
 __all__ = ["export", "interval_tables", "metrics", "read_ctr_lines"]
 

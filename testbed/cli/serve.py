@@ -9,15 +9,15 @@ import socket
 import sys
 from pathlib import Path
 
-from testbed.centre import Testbed
+from testbed.centre.facade import Testbed
 from testbed.cli.common import check_new_store, usage_error
-from testbed.clock import run
-from testbed.demos import CENTRES
-from testbed.errors import ConfigError, FlowError
+from testbed.core.clock import run
+from testbed.core.errors import ConfigError, FlowError
+from testbed.core.loop import network_time
 from testbed.flows import Flow
 from testbed.flows.hours import HoursOfOperation
 from testbed.flows.lex import Bot
-from testbed.loop import network_time
+from testbed.load.demos import CENTRES
 
 __all__ = ["serve"]
 
@@ -25,7 +25,7 @@ __all__ = ["serve"]
 def serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from testbed.server import create_app
+    from testbed.server.app import create_app
 
     try:
         check_new_store(args.records, args.overwrite)  # before anything starts

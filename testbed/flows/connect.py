@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from testbed.errors import ConfigError, FlowError
+from testbed.core.errors import ConfigError, FlowError
 from testbed.flows.blocks import (
     WORDS_PER_SECOND,
     Block,

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from testbed.errors import ConfigError
+from testbed.core.errors import ConfigError
 from testbed.flows.flow import Flow
 
 if TYPE_CHECKING:

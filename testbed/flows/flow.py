@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from testbed.errors import FlowError
+from testbed.core.errors import FlowError
 from testbed.flows.blocks import (
     MAX_CALLBACK_DELAY_S,
     OPERATORS,

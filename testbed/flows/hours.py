@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from testbed.errors import ConfigError
+from testbed.core.errors import ConfigError
 
 __all__ = ["Day", "HoursOfOperation", "HoursOverride", "OverrideType", "TimeSlot", "load_hours"]
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
-from testbed.clock import Cancellable
+from testbed.core.clock import Cancellable
 from testbed.flows.blocks import (
     Block,
     CheckQueueStatus,

@@ -44,8 +44,8 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from testbed.errors import ConfigError
-from testbed.loop import TestbedLoop, network_time
+from testbed.core.errors import ConfigError
+from testbed.core.loop import TestbedLoop, network_time
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",

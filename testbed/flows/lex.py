@@ -66,7 +66,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple
 
-from testbed.errors import ConfigError
+from testbed.core.errors import ConfigError
 
 __all__ = [
     "FALLBACK_INTENT",

@@ -1,0 +1,3 @@
+"""The contact centre itself: the switchboard, routing, the flow host, agents,
+contacts and queues, and the ``Testbed`` facade that builds them.
+"""

@@ -1,0 +1,239 @@
+"""The load report: per queue, what happened to the callers and how long they waited.
+
+Computed from the event log at millisecond precision (records keep whole
+seconds, which would bias short waits):
+
+- offered: contacts that queued; handled: connected to an agent; abandoned:
+  queued, never connected, and no callback taken (Connect's definition);
+  called back: inbound contacts whose caller took a callback;
+- wait: Dequeue - Enqueue (for a callback contact, from its initiation, as
+  Queue.Duration counts it), over contacts that left the queue;
+- service level X: contacts whose wait was under X seconds / offered;
+- agent occupancy: time on contacts (Busy and AfterContactWork) / time staffed
+  (any state but Offline), over all agents;
+- put on hold: contacts whose customer was put on hold at least once (as
+  CONTACTS_PUT_ON_HOLD); average hold: their mean total hold time (a hold open
+  when the contact ends, at a hang-up or a transfer, ends there);
+- transferred out: contacts an agent transferred (TransferCompletedTimestamp
+  set), in their own queue; transferred in: TRANSFER contacts, in the queue
+  they were sent to.  A transferred contact is not "called back", and the
+  contact a transfer makes is not another caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from testbed.records.contact_record import Entry, EventKind, InitiationMethod
+
+__all__ = ["QueueReport", "Report", "build_report", "waits_by_queue"]
+
+_E = EventKind
+_ON_CONTACT = ("Busy", "AfterContactWork")
+
+
+@dataclass(frozen=True)
+class QueueReport:
+    queue: str
+    offered: int
+    handled: int
+    abandoned: int
+    called_back: int
+    wait_p50_s: float | None
+    wait_p90_s: float | None
+    wait_p99_s: float | None
+    wait_max_s: float | None
+    mean_wait_s: float | None
+    service_level: dict[int, float | None] = field(default_factory=dict)
+    abandonment_rate: float | None = None
+    put_on_hold: int = 0
+    avg_hold_s: float | None = None
+    transferred_out: int = 0
+    transferred_in: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "queue": self.queue, "offered": self.offered, "handled": self.handled,
+            "abandoned": self.abandoned, "called_back": self.called_back,
+            "wait_p50_s": self.wait_p50_s, "wait_p90_s": self.wait_p90_s,
+            "wait_p99_s": self.wait_p99_s, "wait_max_s": self.wait_max_s,
+            "mean_wait_s": self.mean_wait_s,
+            **{f"service_level_{x}s": v for x, v in self.service_level.items()},
+            "abandonment_rate": self.abandonment_rate,
+            "put_on_hold": self.put_on_hold, "avg_hold_s": self.avg_hold_s,
+            "transferred_out": self.transferred_out, "transferred_in": self.transferred_in,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    callers: int
+    duration_s: float
+    queues: tuple[QueueReport, ...]
+    agent_occupancy: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"callers": self.callers, "duration_s": round(self.duration_s, 3),
+                "agent_occupancy": self.agent_occupancy,
+                "queues": [q.to_json() for q in self.queues]}
+
+
+class _Contact:
+    __slots__ = ("callback", "enqueue", "handled", "held", "hold_s", "holds", "initiated",
+                 "left", "next_contact", "queue", "transfer", "transferred")
+
+    def __init__(self, t: float, method: str) -> None:
+        self.initiated = t
+        self.callback = method == InitiationMethod.CALLBACK
+        self.transfer = method == InitiationMethod.TRANSFER
+        self.queue: str | None = None
+        self.enqueue: float | None = None
+        self.left: float | None = None
+        self.handled = False
+        self.next_contact = False
+        self.transferred = False
+        self.holds = 0
+        self.hold_s = 0.0
+        self.held: float | None = None  # since when the customer is on hold
+
+
+def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
+    # The kinds as locals: an enum member looked up on its class costs more than the
+    # rest of the loop's work for an event.
+    initiated, enqueued, dequeued = _E.INITIATED, _E.ENQUEUED, _E.DEQUEUED
+    connected, next_contact, transferred = _E.CONNECTED_TO_AGENT, _E.NEXT_CONTACT, _E.TRANSFERRED
+    hold, resume, disconnected = _E.HOLD, _E.RESUME, _E.DISCONNECTED
+    contacts: dict[str, _Contact] = {}
+    for t, cid, kind, data in entries:
+        if kind is initiated:
+            contacts[cid] = _Contact(t, data[0])
+            continue
+        c = contacts.get(cid)
+        if c is None:
+            continue
+        if kind is enqueued:
+            c.queue, c.enqueue, c.left = data, t, None
+        elif kind is dequeued:
+            c.left = t
+        elif kind is connected:
+            c.handled = True
+        elif kind is next_contact:
+            c.next_contact = True
+        elif kind is hold:
+            if c.held is None:
+                c.held = t
+                c.holds += 1
+        elif kind is resume or kind is disconnected:
+            if c.held is not None:
+                c.hold_s += t - c.held
+                c.held = None
+        elif kind is transferred:
+            c.transferred = True
+    return contacts
+
+
+def _wait(c: _Contact) -> float | None:
+    if c.left is None or c.enqueue is None:
+        return None
+    return c.left - (c.initiated if c.callback else c.enqueue)
+
+
+def waits_by_queue(entries: Iterable[Entry]) -> dict[str, list[float]]:
+    """Each queue's waits (seconds, ms precision) of contacts that left it, sorted."""
+    out: dict[str, list[float]] = {}
+    for c in _contacts(entries).values():
+        wait = _wait(c)
+        if c.queue is not None and wait is not None:
+            out.setdefault(c.queue, []).append(wait)
+    for waits in out.values():
+        waits.sort()
+    return out
+
+
+def _pct(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile of sorted ``values``."""
+    if not values:
+        return None
+    rank = max(1, -(-len(values) * p // 100))  # ceil
+    return round(values[int(rank) - 1], 3)
+
+
+def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20, 60)
+                 ) -> Report:
+    """The load report of an event log (read once: a store's stream will do)."""
+    levels = sorted(set(service_levels_s))
+    occupancy = _Occupancy()
+    last = [0.0]
+
+    def tap(stream: Iterable[Entry]) -> Iterable[Entry]:
+        for entry in stream:
+            last[0] = entry[0]
+            if entry[2] is _E.AGENT_STATE:
+                occupancy.add(entry[0], entry[3])
+            yield entry
+
+    contacts = _contacts(tap(entries))
+    per_queue: dict[str, list[_Contact]] = {}
+    for c in contacts.values():
+        if c.queue is not None:
+            per_queue.setdefault(c.queue, []).append(c)
+    queues = []
+    for name in sorted(per_queue):
+        group = per_queue[name]
+        waits = sorted(w for w in (_wait(c) for c in group) if w is not None)
+        offered = len(group)
+        abandoned = sum(1 for c in group
+                        if not c.handled and not c.next_contact and c.left is not None)
+        held = [c.hold_s for c in group if c.holds]
+        queues.append(QueueReport(
+            queue=name, offered=offered,
+            handled=sum(1 for c in group if c.handled),
+            abandoned=abandoned,
+            called_back=sum(1 for c in group if c.next_contact and not c.transferred),
+            wait_p50_s=_pct(waits, 50), wait_p90_s=_pct(waits, 90), wait_p99_s=_pct(waits, 99),
+            wait_max_s=round(waits[-1], 3) if waits else None,
+            mean_wait_s=round(sum(waits) / len(waits), 3) if waits else None,
+            service_level={x: (sum(1 for w in waits if w < x) * 100.0 / offered
+                               if offered else None) for x in levels},
+            abandonment_rate=abandoned * 100.0 / offered if offered else None,
+            put_on_hold=len(held),
+            avg_hold_s=round(sum(held) / len(held), 3) if held else None,
+            transferred_out=sum(1 for c in group if c.transferred and c.handled),
+            transferred_in=sum(1 for c in group if c.transfer),
+        ))
+    end = last[0]
+    callers = sum(1 for c in contacts.values() if not c.callback and not c.transfer)
+    return Report(callers, end, tuple(queues), occupancy.result(end))
+
+
+class _Occupancy:
+    """Time on contacts over time staffed, summed over agents as their states change."""
+
+    def __init__(self) -> None:
+        self.since: dict[str, tuple[float, str]] = {}
+        self.busy = 0.0
+        self.staffed = 0.0
+
+    def _close(self, t: float, t0: float, state: str) -> None:
+        if state != "Offline":
+            self.staffed += t - t0
+        if state in _ON_CONTACT:
+            self.busy += t - t0
+
+    def add(self, t: float, data: Any) -> None:
+        username, state = data[0], str(data[1])
+        previous = self.since.get(username)
+        if previous is not None:
+            self._close(t, *previous)
+        self.since[username] = (t, state)
+
+    def result(self, end: float) -> float | None:
+        busy, staffed = self.busy, self.staffed
+        for t0, state in self.since.values():
+            if state != "Offline":
+                staffed += end - t0
+            if state in _ON_CONTACT:
+                busy += end - t0
+        return round(busy / staffed, 4) if staffed > 0 else None

@@ -1,0 +1,2 @@
+"""The served testbed: the HTTP/WebSocket app and the remote endpoints behind it.
+"""
