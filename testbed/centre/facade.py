@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Protocol
 
 from testbed.centre.agent_status import AgentDetail, agent_detail, agent_details
 from testbed.centre.agents import DEFAULT_CUSTOM_STATUSES, QueueRouting, RoutingProfile
+from testbed.centre.instance import Instance
 from testbed.centre.queues import Queue
 from testbed.centre.routing import QuickConnect
 from testbed.centre.switchboard import DEFAULT_OFFER_TIMEOUT_S, DEFAULT_RING_TIMEOUT_S, Switchboard
@@ -95,6 +96,8 @@ class Testbed:
     ``flow_coverage`` counts the blocks and branches its flows take (see
     ``testbed.flows.coverage``): every flow added is known to it, every flow
     run reports to it; None takes ``Testbed.default_flow_coverage``.
+    ``instance`` is the Connect instance it stands in for (``Instance()``: a
+    fixed id in us-east-1); flows' ARNs and the Connect API use it.
     """
 
     __test__ = False  # not a pytest test class
@@ -119,6 +122,7 @@ class Testbed:
         fsync: bool = False,
         overwrite: bool = False,
         flow_coverage: FlowCoverage | None = None,
+        instance: Instance | None = None,
     ) -> None:
         self._start = start
         self._speed = check_speed(speed)
@@ -135,6 +139,8 @@ class Testbed:
         self._fsync = fsync
         self._overwrite = overwrite
         self.flow_coverage = flow_coverage
+        #: The Connect instance this testbed stands in for (its id, region, account, ARNs).
+        self.instance = instance if instance is not None else Instance()
         self._coverage: CoverageRecorder | None = None
         self._exit = ExitStack()
         self._clock: Clock | None = None
@@ -174,6 +180,7 @@ class Testbed:
         self._switchboard = Switchboard(clock, self.record_service, self._seed,
                                         self._offer_timeout_s)
         self._switchboard.custom_statuses = self._custom_statuses
+        self._switchboard.instance = self.instance
         self._switchboard.ring_timeout_s = self._ring_timeout_s
         coverage = self.flow_coverage if self.flow_coverage is not None \
             else Testbed.default_flow_coverage

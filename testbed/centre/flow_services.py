@@ -29,11 +29,10 @@ from testbed.flows.services import CreateTask, GetBotInput, InvokeLambda, Transf
 from testbed.flows.values import dig, name_of, split_path, text_of
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
-__all__ = ["INSTANCE_ARN", "FlowServices"]
+__all__ = ["FlowServices"]
 
 _E = EventKind
 #: The (made-up) instance the testbed plays; ARNs in events and references use it.
-INSTANCE_ARN = "arn:aws:connect:us-east-1:123456789012:instance/testbed"
 DEFAULT_VOICE = "Joanna"
 DEFAULT_PRIORITY = 5
 
@@ -89,12 +88,12 @@ class FlowServices:
             "Description": None if data is None else data.description,
             "InitialContactId": contact.initial_id,
             "InitiationMethod": str(contact.method),
-            "InstanceARN": INSTANCE_ARN,
+            "InstanceARN": self.instance.arn,
             "LanguageCode": "en-US" if data is None else data.language_code,
             "MediaStreams": {"Customer": {"Audio": None}},
             "Name": None if data is None else data.name,
             "PreviousContactId": contact.previous_id,
-            "Queue": None if queue is None else {"ARN": _queue_arn(queue),
+            "Queue": None if queue is None else {"ARN": self.instance.arn_of("queue", queue),
                                                  "Name": queue, "OutboundCallerId": None},
             "References": {} if data is None else dict(data.references),
             "SystemEndpoint": None if contact.system_endpoint is None else {
@@ -201,7 +200,7 @@ class FlowServices:
         def count(metric: str) -> str:
             value = self.queue_metric(contact, metric, queue.name)
             return f"{value or 0:g}"
-        return {"Queue": {"Name": queue.name, "ARN": _queue_arn(queue.name),
+        return {"Queue": {"Name": queue.name, "ARN": self.instance.arn_of("queue", queue.name),
                           "Size": count("NumberOfContactsInQueue"),
                           "OldestContactAge": count("OldestContactInQueueAgeSeconds")},
                 "Agents": {"Online": {"Count": count("NumberOfAgentsOnline")},
@@ -429,10 +428,6 @@ def _channel(contact: Contact) -> str:
     return "TASK" if contact.method is InitiationMethod.API else "VOICE"
 
 
-def _queue_arn(name: str) -> str:
-    return f"{INSTANCE_ARN}/queue/{name}"
-
-
 def _voice(_sb: Any, contact: Contact) -> str | None:
     data = contact.data
     return DEFAULT_VOICE if data is None or data.voice is None else data.voice
@@ -441,7 +436,7 @@ def _voice(_sb: Any, contact: Contact) -> str | None:
 _CONTACT_VALUES: dict[str, Any] = {
     "Queue.Name": lambda sb, c: c.queue_name,
     "Queue.ARN": lambda sb, c: None if c.queue_name is None
-    else _queue_arn(c.queue_name),
+    else sb.instance.arn_of("queue", c.queue_name),
     "CustomerEndpoint.Address": lambda sb, c: c.phone.number or None,
     "CustomerEndpoint.Type": lambda sb, c: "TELEPHONE_NUMBER" if c.phone.number else None,
     "SystemEndpoint.Address": lambda sb, c: c.system_endpoint,
@@ -457,8 +452,8 @@ _CONTACT_VALUES: dict[str, Any] = {
     "Name": lambda sb, c: None if c.data is None else c.data.name,
     "Description": lambda sb, c: None if c.data is None else c.data.description,
     "CustomerId": lambda sb, c: None if c.data is None else c.data.customer_id,
-    "InstanceARN": lambda sb, c: INSTANCE_ARN,
-    "AwsRegion": lambda sb, c: "us-east-1",
+    "InstanceARN": lambda sb, c: sb.instance.arn,
+    "AwsRegion": lambda sb, c: sb.instance.region,
     "LambdaInvocation.InvocationId": lambda sb, c: None if c.data is None
     else c.data.invocation_id,
 }

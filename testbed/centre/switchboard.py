@@ -30,6 +30,7 @@ from testbed.centre.agents import (
 from testbed.centre.contacts import Contact, ContactState, Phone
 from testbed.centre.flow_host import FlowActions
 from testbed.centre.flow_services import FlowServices
+from testbed.centre.instance import Instance
 from testbed.centre.queues import Queue
 from testbed.centre.routing import Consults, QuickConnect, Routing, Transfers
 from testbed.core.clock import Cancellable, Clock
@@ -123,6 +124,7 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
         self.agents: dict[str, Agent] = {}
         self.pool = AgentPool()
         self.custom_statuses: tuple[str, ...] = DEFAULT_CUSTOM_STATUSES
+        self.instance = Instance()
         #: Log an event of a contact (by id) at this instant.
         self._log = records.log
         self._reroutes: dict[str, tuple[float, Cancellable]] = {}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from testbed.centre.agents import Agent, AgentPool, AgentState
 from testbed.centre.contacts import Contact, ContactData, Phone
+from testbed.centre.instance import Instance
 from testbed.centre.queues import Queue
 from testbed.core.clock import Cancellable, Clock
 from testbed.flows import Flow, FlowHost, FlowRun, Participant
@@ -49,6 +50,7 @@ class SwitchboardCore(FlowHost, Protocol):
     jobs: set[asyncio.Future[None]]
     flow_coverage: Coverage | None
     task_phone: Phone
+    instance: Instance
 
     def _now(self) -> float: ...
     def _log(self, contact_id: str, kind: EventKind, data: Any = None) -> None: ...
