@@ -12,6 +12,9 @@ enough.  Needs pytest-asyncio (1.3 or newer).
   for talking to it (no timeouts: on a virtual clock they would run on
   testbed time).  Connect remote fakes with ``testbed.server.remote.connect_caller``
   / ``connect_agent``, or your own client code.
+- ``connect_client`` fixture: a boto3 Connect client bound to
+  ``served_testbed`` (boto3 must be installed; call it in a worker thread,
+  ``await asyncio.to_thread(connect_client.list_queues, InstanceId=...)``).
 - ``@pytest.mark.testbed`` alone: the test runs on the testbed loop, for
   tests that open their own ``Testbed(...)``.
 - ``--flow-coverage``: every Testbed opened during the session (the
@@ -157,3 +160,27 @@ async def served_testbed(testbed: Testbed) -> AsyncIterator[ServedTestbed]:
     finally:
         with network_time():  # the server's shutdown timeouts are real seconds
             await server.close()
+
+
+@pytest.fixture
+def connect_client(served_testbed: ServedTestbed) -> Any:
+    """A boto3 Connect client bound to ``served_testbed`` (needs boto3 installed).
+
+    boto3 is synchronous: call it, or your code that calls it, in a worker
+    thread (``await asyncio.to_thread(client.list_queues, InstanceId=...)``)
+    so the served testbed keeps answering.  The virtual clock does not move
+    while the thread runs, so every call happens at the instant it was made.
+    Retries are off: an error reaches the test at once.
+    """
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise pytest.UsageError("the connect_client fixture needs boto3: "
+                                "pip install boto3") from None
+    return boto3.client(
+        "connect", endpoint_url=served_testbed.url,
+        region_name=served_testbed.testbed.instance.region,
+        aws_access_key_id="testbed", aws_secret_access_key="testbed",
+        config=Config(retries={"total_max_attempts": 1}))
+

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from testbed import Testbed
 from testbed.load.demos import queued_callback_centre
+
+from .connect_shapes import strict
 
 JOHN = "+15555550123"
 JANE = "+15555550124"
@@ -17,3 +23,9 @@ def seed_centre(tb: Testbed) -> None:
 def at(hms: str) -> str:
     """A timestamp on the seed's day, in Connect's format."""
     return f"2022-04-08T{hms}Z"
+
+
+@pytest.fixture
+def connect_client(connect_client: Any) -> Any:
+    """The plugin's boto3 client, failing on answers with members outside Connect's model."""
+    return strict(connect_client)

@@ -61,6 +61,8 @@ from testbed.core.messages import (
 )
 from testbed.records.contact_record import ContactEvent, format_timestamp_ms
 from testbed.records.metrics import historical, realtime
+from testbed.server.connect_api import connect_api
+from testbed.server.connect_api.dispatch import MAX_BODY_BYTES
 
 __all__ = ["DEFAULT_ACK_TIMEOUT_S", "TESTBED_KEY", "create_app"]
 
@@ -407,7 +409,8 @@ async def get_agent(request: web.Request) -> web.Response:
 
 def _clock_state(tb: Testbed) -> dict[str, Any]:
     speed = tb.clock.speed
-    return {"now_s": tb.now, "wall": format_timestamp_ms(tb.wall()),
+    return {"instance_id": tb.instance.instance_id,
+            "now_s": tb.now, "wall": format_timestamp_ms(tb.wall()),
             "start": tb.wall(0).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "speed": None if math.isinf(speed) else speed, "virtual": math.isinf(speed),
             "paused": tb.clock.paused}
@@ -504,6 +507,8 @@ def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
     async def check(request: web.Request,
                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                     ) -> web.StreamResponse:
+        if not request.path.startswith("/v1/"):
+            return await handler(request)  # the Connect API checks its SigV4 key itself
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             raise web.HTTPUnauthorized(text="missing or wrong bearer token")
@@ -524,7 +529,7 @@ def create_app(tb: Testbed, token: str | None = None, *,
         raise ConfigError(f"ack_timeout_s must be a number of seconds > 0, "
                           f"got {ack_timeout_s!r}")
     app = web.Application(middlewares=[_auth(token)] if token else [],
-                          client_max_size=MAX_MESSAGE_BYTES)
+                          client_max_size=MAX_BODY_BYTES)
     app[TESTBED_KEY] = tb
     app[ACK_TIMEOUT_KEY] = float(ack_timeout_s)
     app.router.add_get("/v1/endpoints/caller", caller_endpoint)
@@ -538,4 +543,5 @@ def create_app(tb: Testbed, token: str | None = None, *,
     app.router.add_get("/v1/events", event_stream)
     app.router.add_get("/v1/clock", get_clock)
     app.router.add_post("/v1/clock", post_clock)
+    app.router.add_route("*", "/{path:.*}", connect_api(_testbed, token))
     return app

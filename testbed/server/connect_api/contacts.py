@@ -1,0 +1,5 @@
+"""Connect API operations on contacts (see docs/api.md)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
