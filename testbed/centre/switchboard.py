@@ -20,6 +20,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from testbed.centre.admin import Admin
 from testbed.centre.agents import (
     DEFAULT_CUSTOM_STATUSES,
     Agent,
@@ -31,6 +32,7 @@ from testbed.centre.contacts import Contact, ContactState, Phone
 from testbed.centre.flow_host import FlowActions
 from testbed.centre.flow_services import FlowServices
 from testbed.centre.instance import Instance
+from testbed.centre.outbound import Outbound
 from testbed.centre.queues import Queue
 from testbed.centre.routing import Consults, QuickConnect, Routing, Transfers
 from testbed.core.clock import Cancellable, Clock
@@ -103,7 +105,7 @@ def _uuid4_text(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults):
+class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbound, Admin):
     """The contact centre's core.  Build one through ``Testbed``."""
 
     def __init__(self, clock: Clock, records: RecordService, seed: int = 0,
