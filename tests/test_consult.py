@@ -343,3 +343,41 @@ async def test_a_warm_transfer_over_websocket(served_testbed: Any) -> None:
         ("INBOUND", "AGENT_DISCONNECT"), ("TRANSFER", "AGENT_DISCONNECT")]
     assert records[1].previous_contact_id == records[0].contact_id
     assert records[0].transfer_completed_timestamp == records[0].disconnect_timestamp
+
+
+async def test_next_contact_id_names_the_newest_consult_leg(testbed: Testbed) -> None:
+    """alice consults bob and cancels, then consults Billing (carol) and completes.
+    Connect: the first record's NextContactId is "the Contact ID of the last agent
+    that this agent consulted with", and every leg's PreviousContactId is the first."""
+    centre(testbed)
+    alice = MockAgent("alice", ["Support"], consult=[(30, "Bob", "cancel", 10),
+                                                     (60, "Billing", "complete", 5)])
+    testbed.add_agent(alice)
+    testbed.add_agent(MockAgent("bob", ["Support"], available_at=None))
+    testbed.add_agent(MockAgent("carol", ["Billing"], talk_s=30))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER))
+    await testbed.run_until_idle()
+    first, to_bob, to_billing = testbed.records
+    assert first.next_contact_id == to_billing.contact_id
+    assert to_bob.previous_contact_id == to_billing.previous_contact_id == first.contact_id
+    assert (to_bob.next_contact_id, to_billing.next_contact_id) == (None, None)
+    assert first.to_ctr()["TransferCompletedTimestamp"] == at("11:36:05")
+    assert not alice.errors
+
+
+async def test_a_consult_from_a_consult_leg_chains_the_records(testbed: Testbed) -> None:
+    """alice hands john to bob (warm), then bob hands him to Billing (carol): each record
+    names the next one, and each leg the one that called it."""
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], consult=[(30, "Bob", "complete", 5)]))
+    testbed.add_agent(MockAgent("bob", ["Billing"], consult=[(20, "Billing", "complete", 5)]))
+    testbed.add_agent(MockAgent("carol", ["Billing"], talk_s=30))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER))
+    await testbed.run_until_idle()
+    first, second, third = testbed.records
+    assert (first.previous_contact_id, first.next_contact_id) == (None, second.contact_id)
+    assert (second.previous_contact_id, second.next_contact_id) == (
+        first.contact_id, third.contact_id)
+    assert (third.previous_contact_id, third.next_contact_id) == (second.contact_id, None)
+    assert [r.agent.username if r.agent else None for r in (first, second, third)] == [
+        "alice", "bob", "carol"]
