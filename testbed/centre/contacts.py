@@ -87,7 +87,7 @@ class ContactData:
 class Contact:
     """One leg of a customer interaction, while it lives."""
 
-    __slots__ = ("age_adjust_s", "agent", "attempts", "attributes", "callback",
+    __slots__ = ("age_adjust_s", "agent", "agent_run", "attempts", "attributes", "callback",
                  "customer_on_line", "data", "dial_number", "enqueued_at", "hooks", "id",
                  "initial_id", "left_agent", "leg", "method", "offered_to", "phone", "previous_id",
                  "priority", "queue", "queue_name", "queue_stamp", "related_id", "run", "seq",
@@ -110,6 +110,8 @@ class Contact:
         self.offered_to: Agent | None = None
         self.agent: Agent | None = None          # the agent who accepted it
         self.run: FlowRun | None = None          # the flow running for it now
+        #: The agent hold flow playing to the agent while the customer is on hold.
+        self.agent_run: FlowRun | None = None
         self.timer: Cancellable | None = None
         self.hooks: dict[str, str] = {}
         self.attributes: dict[str, str] = {}
@@ -143,3 +145,8 @@ class Contact:
         if self.run is not None:
             self.run.stop()
             self.run = None
+
+    def stop_agent_flow(self) -> None:
+        if self.agent_run is not None:
+            self.agent_run.stop()
+            self.agent_run = None

@@ -138,13 +138,21 @@ class FlowActions:
         return self.flows.get(name)
 
     def disconnect_from_flow(self: SwitchboardCore, contact: Contact) -> None:
-        contact.run = None
+        # The run that disconnects is done already; the other one (a hold's customer or
+        # agent flow) is stopped with the contact.
+        if contact.run is not None and contact.run.done:
+            contact.run = None
+        if contact.agent_run is not None and contact.agent_run.done:
+            contact.agent_run = None
         self._end(contact, _FLOW_DISCONNECT)
 
     def flow_ended(self: SwitchboardCore, run: FlowRun) -> None:
         contact: Contact = run.contact
         if contact.run is run:
             contact.run = None
+        elif contact.agent_run is run:  # an agent hold flow that ended: silence
+            contact.agent_run = None
+            return
         state = contact.state
         if state is ContactState.QUEUED:
             if run.participant is Participant.CUSTOMER:
@@ -162,6 +170,8 @@ class FlowActions:
         contact: Contact = run.contact
         if contact.run is run:
             contact.run = None
+        elif contact.agent_run is run:
+            contact.agent_run = None
         block = run.block
         self._log(contact.id, _E.FLOW_ACTION,
                   (run.flow.name, None if block is None else block.id,

@@ -245,6 +245,7 @@ class Transfers:
         """Ring ``number`` for the customer; the agent leaves to after-contact work."""
         if contact.state is ContactState.ON_HOLD:  # the hold ends as the agent leaves
             contact.stop_flow()
+            contact.stop_agent_flow()
             self._log(contact.id, _E.RESUME, agent.username)
         contact.agent = None
         contact.left_agent = agent
@@ -281,7 +282,7 @@ class Consults:
         kind, target = quick.target
         self._log(contact.id, _E.QUICK_CONNECT, (quick.name, agent.username, kind, target))
         if contact.state is ContactState.CONNECTED:
-            self._put_on_hold(agent, contact)
+            self._put_on_hold(agent, contact, consult=True)
         leg = self._transfer_leg(contact, quick, on_line=True)
         leg.customer_on_line = False  # the customer is on hold on the first leg
         contact.leg = leg

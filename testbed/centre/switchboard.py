@@ -493,16 +493,26 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
             raise StateError(f"contact {contact.id!r} has a consult under way")
         self._put_on_hold(agent, contact)
 
-    def _put_on_hold(self, agent: Agent, contact: Contact) -> None:
+    def _put_on_hold(self, agent: Agent, contact: Contact, consult: bool = False) -> None:
+        """The customer hears the contact's CustomerHold flow and, unless the hold is a
+        consult's (the agent is dialling or talking to the consulted party), the agent
+        hears its AgentHold flow; either may be missing (silence)."""
         contact.state = _ON_HOLD
         self._log(contact.id, _E.HOLD, agent.username)
         held = Held(contact.id)
         agent.line.send(held)
         contact.phone.line.send(held)
-        flow_name = contact.hooks.get(EventHook.CUSTOMER_HOLD)
+        hooks = contact.hooks
+        flow_name = hooks.get(EventHook.CUSTOMER_HOLD)
         flow = None if flow_name is None else self.flows.get(flow_name)
         if flow is not None:
             self._run_flow(contact, flow, Participant.CUSTOMER)
+        flow_name = None if consult else hooks.get(EventHook.AGENT_HOLD)
+        flow = None if flow_name is None else self.flows.get(flow_name)
+        if flow is not None and contact.state is _ON_HOLD:  # the customer's flow may end it
+            run = contact.agent_run = FlowRun(self, flow, contact, Participant.AGENT,
+                                              self.flow_coverage)
+            run.start()
 
     def _on_resume(self, agent: Agent, message: Resume) -> None:
         contact = self._connected(agent, message.contact_id, "resume")
@@ -514,9 +524,10 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
         self._take_off_hold(agent, contact)
 
     def _take_off_hold(self, agent: Agent, contact: Contact, notify: bool = True) -> None:
-        """End the hold: the hold flow stops, RESUME is logged; with ``notify``, both
+        """End the hold: the hold flows stop, RESUME is logged; with ``notify``, both
         parties hear ``resumed``."""
         contact.stop_flow()
+        contact.stop_agent_flow()
         contact.state = _CONNECTED
         self._log(contact.id, _E.RESUME, agent.username)
         if notify:
@@ -737,6 +748,8 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
             return
         if contact.run is not None:
             contact.stop_flow()
+        if contact.agent_run is not None:
+            contact.stop_agent_flow()
         if contact.timer is not None:
             contact.cancel_timer()
         offered = None if contact.offered_to is None else self._withdraw_offer(contact)

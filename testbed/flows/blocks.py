@@ -74,6 +74,7 @@ class EventHook(StrEnum):
     AGENT_WHISPER = "AgentWhisper"      # plays to the agent after they accept
     CUSTOMER_WHISPER = "CustomerWhisper"  # plays to the customer before joining
     CUSTOMER_HOLD = "CustomerHold"      # plays to the customer while an agent holds them
+    AGENT_HOLD = "AgentHold"            # plays to that agent while the customer is on hold
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,7 +193,7 @@ class TransferQueueToQueue(HandOver):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetEventHook(Block):
-    """Set the flow that runs for ``hook`` (customer queue, whispers)."""
+    """Set the flow that runs for ``hook`` (customer queue, whispers, holds)."""
 
     hook: str = EventHook.CUSTOMER_QUEUE
     flow: str = ""
