@@ -10,7 +10,9 @@ from fakes import MockAgent, MockCaller
 from testbed import (
     AgentContact,
     AgentDetail,
+    AgentState,
     DesktopState,
+    EventKind,
     Flow,
     QueueRouting,
     SetWorkingQueue,
@@ -19,6 +21,7 @@ from testbed import (
 )
 from testbed.pytest_plugin import ServedTestbed
 from testbed.records.contact_record import format_timestamp_ms
+from testbed.records.metrics import realtime
 
 from .conftest import JANE, JOHN
 
@@ -248,7 +251,69 @@ async def test_an_unknown_agent_is_a_key_error_naming_them(testbed: Testbed) -> 
 def test_desktop_states_are_the_agent_states_and_two_more() -> None:
     assert [s.value for s in DesktopState] == [
         "Offline", "Available", "Incoming", "Busy", "OnHold", "AfterContactWork", "Missed",
-        "Rejected"]
+        "Rejected", "Error"]
+    assert {s.value for s in DesktopState} - {s.value for s in AgentState} == {
+        "Incoming", "OnHold"}
+
+
+async def test_an_agent_whose_line_fails_on_a_call_is_in_error_until_they_reconnect(
+        testbed: Testbed) -> None:
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"]))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, dial_at=10))
+    await testbed.run_until(40)
+    testbed.switchboard.disconnect_agent("alice")
+    await testbed.run_until(70)
+    failed = testbed.agent_status("alice")
+    testbed.add_agent(MockAgent("alice", ["Support"], available_at=None))
+    await testbed.run_until(100)
+    back = testbed.agent_status("alice")
+
+    [record] = testbed.records
+    assert view(failed) == ("Error", "Error", "2022-04-08T11:35:40.000Z", 40.0, None)
+    assert failed.contact == AgentContact(record.contact_id, "Support", None)
+    assert (failed.connected, failed.routing_profile) == (False, None)
+    assert (back.state, back.since_s, back.connected) == ("Offline", 70.0, True)
+    assert back.totals_s == {"Offline": 30.0, "Available": 10.0, "Incoming": 0.0,
+                             "Busy": 30.0, "AfterContactWork": 0.0, "Error": 30.0}
+    assert (record.disconnect_reason, record.disconnect_timestamp) == (
+        "AGENT_DISCONNECT", testbed.wall(40))
+    states = [(e.timestamp_s, e.data) for e in testbed.events()
+              if e.kind is EventKind.AGENT_STATE]
+    assert states[-3:] == [(40.0, ("alice", "AfterContactWork", record.contact_id)),
+                           (40.0, ("alice", "Error", record.contact_id)),
+                           (70.0, ("alice", "Offline", None))]
+    service = testbed.record_service
+    assert service is not None
+    assert realtime(testbed.wall(0), service.entries(), 50).agents == {"Error": 1}
+
+
+async def test_an_agent_whose_line_fails_on_hold_is_in_error(testbed: Testbed) -> None:
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], hold=[(5, 60)]))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER))
+    await testbed.run_until(20)
+    testbed.switchboard.disconnect_agent("alice")
+
+    detail = testbed.agent_status("alice")
+
+    assert (detail.state, detail.since_s) == ("Error", 20.0)
+    [record] = testbed.records
+    agent = record.to_ctr()["Agent"]
+    assert (agent["NumberOfHolds"], agent["CustomerHoldDuration"]) == (1, 15)
+
+
+async def test_an_agent_whose_line_fails_in_after_contact_work_is_offline(
+        testbed: Testbed) -> None:
+    centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Support"], acw_s=None))
+    testbed.add_caller(MockCaller(JOHN, dial=NUMBER, talk_s=10))
+    await testbed.run_until(20)
+    testbed.switchboard.disconnect_agent("alice")
+
+    detail = testbed.agent_status("alice")
+
+    assert (detail.state, detail.since_s, detail.connected) == ("Offline", 20.0, False)
 
 
 # -- over HTTP -------------------------------------------------------------------------
@@ -309,6 +374,32 @@ async def test_a_desktop_on_a_websocket_sees_itself_listed(
     assert (gone["username"], gone["state"], gone["since_s"], gone["connected"]) == (
         "desk", "Offline", 12.5, False)
     assert gone["totals_s"] == {"Offline": 0.0, "Break": 0.0, "Available": 12.5}
+
+
+async def test_a_desktop_whose_socket_drops_on_a_call_is_listed_in_error(
+        served_testbed: ServedTestbed) -> None:
+    tb, session, url = served_testbed.testbed, served_testbed.session, served_testbed.url
+    centre(tb)
+    async with session.ws_connect(f"{url}/v1/endpoints/agent?username=desk&queues=Support"
+                                  f"&ack=1") as ws:
+        await ws.send_json({"type": "set_status", "status": "Available"})
+        tb.add_caller(MockCaller(JOHN, dial=NUMBER, dial_at=5))
+        async for frame in ws:
+            message = frame.json()
+            if message["type"] == "offered":
+                await ws.send_json({"type": "accept", "contact_id": message["contact_id"]})
+            if message["type"] == "connected":
+                break  # the desktop goes away mid-call, without a hang-up or a status
+            await ws.send_json({"type": "ack"})
+    await tb.advance(10)
+    status, desk = await get(served_testbed, "/v1/agents/desk")
+    [record] = tb.records
+    assert status == 200
+    assert (desk["state"], desk["agent_state"], desk["connected"]) == ("Error", "Error", False)
+    assert desk["contact"] == {"contact_id": record.contact_id, "queue": "Support",
+                               "state": None}
+    assert record.disconnect_reason == "AGENT_DISCONNECT"
+    assert tb.wall(desk["since_s"]) == record.disconnect_timestamp
 
 
 async def test_an_unknown_agent_is_404_naming_them(served_testbed: ServedTestbed) -> None:

@@ -12,6 +12,10 @@ custom status) with two states the switchboard does not keep as agent states:
 - ``OnHold``: Busy with the customer on hold (from HOLD until RESUME or the
   call ends).
 
+``Error`` is the switchboard's own state for an agent whose line failed while
+they were on a contact (Connect's agent error states, such as a softphone
+that failed); it lasts until they connect again (``Offline``).
+
 ``since`` is when the current desktop state began.  Entering the state the
 agent is in already (an Offline agent set Offline again, or disconnecting)
 changes nothing.  ``totals_s`` sums the seconds spent in each desktop state
@@ -52,6 +56,7 @@ class DesktopState(StrEnum):
     AFTER_CONTACT_WORK = "AfterContactWork"
     MISSED = "Missed"                      # let an offer time out
     REJECTED = "Rejected"                  # rejected an offer
+    ERROR = "Error"                        # their line failed mid-contact
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ class AgentState(StrEnum):
     AFTER_CONTACT_WORK = "AfterContactWork"
     MISSED = "Missed"                      # let an offer time out
     REJECTED = "Rejected"                  # rejected an offer
+    ERROR = "Error"                        # their line failed mid-contact (until they reconnect)
 
 
 #: Custom (unavailable) statuses an agent may set unless the testbed is told otherwise.

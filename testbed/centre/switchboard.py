@@ -281,7 +281,9 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
 
     def disconnect_agent(self, username: str) -> None:
         """The agent's line went away: their contact ends (AGENT_DISCONNECT), an
-        offer goes back to its queue, and they are Offline."""
+        offer goes back to its queue, and they are Offline; or in ``Error`` when the
+        line failed mid-contact (on a call, its whispers or a callback's dial-out), as
+        Connect shows an agent whose softphone failed, until they connect again."""
         agent = self.agents.pop(username, None)
         if agent is None:
             return
@@ -291,7 +293,10 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
             if offered.queue is not None:
                 self._route_queue(offered.queue)
         contact = agent.contact
+        failed: Contact | None = None
         if contact is not None:
+            if contact.agent is agent and contact.state is not ContactState.ENDED:
+                failed = contact
             if contact.agent is agent:
                 self._end(contact, _AGENT_DISCONNECT)
             self._log(contact.id, _E.ACW_ENDED, agent.username)
@@ -303,7 +308,10 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
             agent.acw_timer.cancel()
             agent.acw_timer = None
         self.pool.discard(agent)
-        self._agent_state(agent, AgentState.OFFLINE, notify=False)
+        if failed is None:
+            self._agent_state(agent, AgentState.OFFLINE, notify=False)
+        else:
+            self._agent_state(agent, AgentState.ERROR, failed, notify=False)
         agent.line.close()
 
     # -- helpers ----------------------------------------------------------

@@ -53,8 +53,8 @@ class RealtimeMetrics:
     """The contact centre at instant ``at``.
 
     ``agents`` counts agents by state name (Available, Busy = on contact,
-    AfterContactWork, Missed, Offline, and any custom state), for agents that
-    changed state at least once.
+    AfterContactWork, Missed, Rejected, Error = their line failed mid-contact,
+    Offline, and any custom state), for agents that changed state at least once.
     """
 
     at: datetime
