@@ -28,13 +28,15 @@ from testbed.centre.agents import (
     AgentState,
     RoutingProfile,
 )
+from testbed.centre.consults import Consults
 from testbed.centre.contacts import Contact, ContactState, Phone
 from testbed.centre.flow_host import FlowActions
 from testbed.centre.flow_services import FlowServices
 from testbed.centre.instance import Instance
 from testbed.centre.outbound import Outbound
 from testbed.centre.queues import Queue
-from testbed.centre.routing import Consults, QuickConnect, Routing, Transfers
+from testbed.centre.routing import Routing
+from testbed.centre.transfers import QuickConnect, Transfers
 from testbed.core.clock import Cancellable, Clock
 from testbed.core.errors import ConfigError, ProtocolError, StateError
 from testbed.core.lines import LineEnd, line_pair

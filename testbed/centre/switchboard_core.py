@@ -26,7 +26,7 @@ from testbed.records.contact_record import DisconnectReason, EventKind, Initiati
 from testbed.records.service import RecordService
 
 if TYPE_CHECKING:
-    from testbed.centre.routing import QuickConnect
+    from testbed.centre.transfers import QuickConnect
 
 __all__ = ["SwitchboardCore"]
 
