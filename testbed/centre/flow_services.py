@@ -80,7 +80,7 @@ class FlowServices:
         data = contact.data
         return {
             "Attributes": dict(contact.attributes),
-            "Channel": _channel(contact),
+            "Channel": _channel(self, contact),
             "ContactId": contact.id,
             "CustomerEndpoint": None if not contact.phone.number else {
                 "Address": contact.phone.number, "Type": "TELEPHONE_NUMBER"},
@@ -423,9 +423,11 @@ def _recording_fields(values: dict[str, Any]) -> list[tuple[str, Any]]:
     return fields
 
 
-def _channel(contact: Contact) -> str:
-    """The contact's Channel: a task (made by CreateTask, InitiationMethod API) or voice."""
-    return "TASK" if contact.method is InitiationMethod.API else "VOICE"
+def _channel(sb: SwitchboardCore, contact: Contact) -> str:
+    """The contact's Channel: TASK for a contact of the task line (CreateTask,
+    StartTaskContact and their transfers), VOICE for a caller's (an outbound call
+    the API started is InitiationMethod API too)."""
+    return "TASK" if contact.phone is sb.task_phone else "VOICE"
 
 
 def _voice(_sb: Any, contact: Contact) -> str | None:
@@ -441,7 +443,7 @@ _CONTACT_VALUES: dict[str, Any] = {
     "CustomerEndpoint.Type": lambda sb, c: "TELEPHONE_NUMBER" if c.phone.number else None,
     "SystemEndpoint.Address": lambda sb, c: c.system_endpoint,
     "SystemEndpoint.Type": lambda sb, c: "TELEPHONE_NUMBER" if c.system_endpoint else None,
-    "Channel": lambda sb, c: _channel(c),
+    "Channel": _channel,
     "ContactId": lambda sb, c: c.id,
     "InitialContactId": lambda sb, c: c.initial_id,
     "PreviousContactId": lambda sb, c: c.previous_id,

@@ -75,15 +75,42 @@ def csv_text(records: Iterable[ContactRecord]) -> str:
 
 
 def contact_events(start: datetime, entries: Iterable[Entry]) -> Iterator[dict[str, Any]]:
-    """The contact-event stream of an event log, in the order things happened."""
+    """The contact-event stream of an event log, in the order things happened.
+
+    Each event carries its contact's Channel: TASK for a contact whose record
+    says so (set in the instant it was initiated), VOICE otherwise.  So events
+    go out once their instant is over, when every contact's channel is known.
+    """
     method: dict[str, str] = {}
     agent: dict[str, str] = {}
     queue: dict[str, str] = {}
+    channel: dict[str, str] = {}
+    instant: list[tuple[float, str, dict[str, Any]]] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        for t, contact_id, event in instant:
+            base: dict[str, Any] = {
+                "ContactId": contact_id,
+                "Timestamp": format_timestamp_ms(instant_of(start, t)),
+                "InitiationMethod": method.get(contact_id),
+                "Channel": channel.get(contact_id, "VOICE")}
+            if contact_id in queue and "QueueInfo" not in event:
+                base["QueueInfo"] = {"QueueName": queue[contact_id]}
+            base.update(event)
+            yield base
+        instant.clear()
+
     for t, contact_id, kind, data in entries:
+        if instant and t != instant[0][0]:
+            yield from flush()
         event: dict[str, Any] | None = None
         if kind is EventKind.INITIATED:
             method[contact_id] = str(data[0])
             event = {"EventType": "INITIATED", "PreviousContactId": data[1]}
+        elif kind is EventKind.UPDATED:
+            for name, value in data:
+                if name == "Channel":
+                    channel[contact_id] = value
         elif kind is EventKind.ENQUEUED:
             queue[contact_id] = data
             event = {"EventType": "QUEUED", "QueueInfo": {"QueueName": data}}
@@ -97,12 +124,6 @@ def contact_events(start: datetime, entries: Iterable[Entry]) -> Iterator[dict[s
             event = {"EventType": "COMPLETED"}
             if contact_id in agent:
                 event["AgentInfo"] = {"Username": agent[contact_id]}
-        if event is None:
-            continue
-        base: dict[str, Any] = {
-            "ContactId": contact_id, "Timestamp": format_timestamp_ms(instant_of(start, t)),
-            "InitiationMethod": method.get(contact_id), "Channel": "VOICE"}
-        if contact_id in queue and "QueueInfo" not in event:
-            base["QueueInfo"] = {"QueueName": queue[contact_id]}
-        base.update(event)
-        yield base
+        if event is not None:
+            instant.append((t, contact_id, event))
+    yield from flush()
