@@ -10,6 +10,7 @@ import pytest
 
 from fakes import MockAgent, MockCaller
 from testbed import Flow, PlayPrompt, SetWorkingQueue, Testbed, TransferToQueue
+from testbed.core.errors import StateError
 from testbed.core.messages import Disconnected
 from testbed.flows import Disconnect
 from testbed.load.demos import setup_queued_callback
@@ -334,3 +335,30 @@ async def test_get_contact_attributes_of_a_live_call_set_by_its_start(
                      InstanceId=testbed.instance.instance_id,
                      InitialContactId=answer["ContactId"])
     assert got["Attributes"] == {"campaign": "spring"}
+
+
+# -- the same in process ----------------------------------------------------------------
+async def test_in_process_outbound_call_and_task_without_the_server(testbed: Testbed) -> None:
+    outbound_centre(testbed)
+    testbed.add_caller(MockCaller(CUSTOMER, answer_after_s=2, talk_s=30))
+    testbed.add_agent(MockAgent("alice", ["Sales"], available_at=0, talk_s=20))
+    call_id = testbed.start_outbound_voice_contact(CUSTOMER, "Outbound", queue="Sales",
+                                                   attributes={"campaign": "spring"})
+    task_id = testbed.start_task_contact("Check the order", "Outbound", queue="Sales",
+                                         delay_s=600)
+    testbed.update_contact_attributes(task_id, {"order": "17"})
+    await testbed.run_until_idle()
+    voice, task = testbed.records
+    assert (voice.contact_id, task.contact_id) == (call_id, task_id)
+    assert voice.to_ctr()["ConnectedToSystemTimestamp"] == at("11:35:02")
+    assert voice.attributes == {"campaign": "spring"}
+    assert (task.channel, task.to_ctr()["ScheduledTimestamp"]) == ("TASK", at("11:45:00"))
+    assert task.attributes == {"order": "17"}
+
+
+async def test_in_process_stop_contact_of_an_ended_contact_names_it(testbed: Testbed) -> None:
+    outbound_centre(testbed)
+    contact_id = testbed.start_outbound_voice_contact(CUSTOMER, "Outbound", queue="Sales")
+    testbed.stop_contact(contact_id)
+    with pytest.raises(StateError, match=contact_id):
+        testbed.stop_contact(contact_id)

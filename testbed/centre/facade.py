@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Protocol
 from testbed.centre.agent_status import AgentDetail, agent_detail, agent_details
 from testbed.centre.agents import DEFAULT_CUSTOM_STATUSES, QueueRouting, RoutingProfile
 from testbed.centre.instance import Instance
+from testbed.centre.outbound import OUTBOUND_RING_TIMEOUT_S, ContactDetails
 from testbed.centre.queues import Queue
 from testbed.centre.routing import QuickConnect
 from testbed.centre.switchboard import DEFAULT_OFFER_TIMEOUT_S, DEFAULT_RING_TIMEOUT_S, Switchboard
@@ -310,6 +311,38 @@ class Testbed:
         agent.attach(self.connect_agent(agent.username, agent.queues, agent.acw_timeout_s),
                      self.clock)
         return agent
+
+    # -- contacts an outside program starts (as the Connect API does) ---------
+    def start_outbound_voice_contact(self, number: str, flow: str, *, queue: str | None = None,
+                                     attributes: Mapping[str, str] | None = None,
+                                     ring_timeout_s: float = OUTBOUND_RING_TIMEOUT_S) -> str:
+        """Ring ``number`` and, once answered, run ``flow`` with working queue ``queue``
+        (StartOutboundVoiceContact: InitiationMethod API); the new contact's id.
+        Unanswered after ``ring_timeout_s`` it ends TELECOM_UNANSWERED."""
+        details = ContactDetails(attributes=dict(attributes or {}))
+        return self.switchboard.start_outbound_voice(
+            number, flow, details, queue=queue, ring_timeout_s=ring_timeout_s).id
+
+    def start_task_contact(self, name: str, flow: str, *, queue: str | None = None,
+                           description: str | None = None,
+                           attributes: Mapping[str, str] | None = None,
+                           delay_s: float = 0.0) -> str:
+        """A TASK contact that runs ``flow`` (working queue ``queue``) now or
+        ``delay_s`` from now (StartTaskContact); the new contact's id."""
+        details = ContactDetails(name, description, dict(attributes or {}))
+        return self.switchboard.start_task(flow, details, queue=queue, delay_s=delay_s).id
+
+    def stop_contact(self, contact_id: str) -> None:
+        """End a live contact now (StopContact); StateError naming it if it is not live."""
+        contact = self.switchboard.live_contact(contact_id)
+        if contact is None:
+            raise StateError(f"contact {contact_id!r} is not live")
+        self.switchboard.stop_contact(contact)
+
+    def update_contact_attributes(self, contact_id: str, attributes: Mapping[str, str]) -> None:
+        """Set attributes on a contact, live or ended, and the live contacts of its chain
+        (UpdateContactAttributes)."""
+        self.switchboard.update_contact_attributes(contact_id, attributes)
 
     # -- running ------------------------------------------------------------
     async def run_until(self, when: float | str | datetime) -> None:

@@ -42,12 +42,14 @@ _REFERENCE_TYPES = ("URL", "NUMBER", "STRING", "DATE", "EMAIL")
 
 
 @contextmanager
-def _engine_errors() -> Iterator[None]:
-    """Engine refusals as Connect's errors (their messages name the bad value)."""
+def _engine_errors(bad_value: str = "InvalidParameterException") -> Iterator[None]:
+    """Engine refusals as Connect's errors (their messages name the bad value);
+    ``bad_value``: the code for a bad value, for operations without
+    InvalidParameterException (TransferContact) InvalidRequestException."""
     try:
         yield
     except ConfigError as error:
-        raise ApiError("InvalidParameterException", str(error)) from None
+        raise ApiError(bad_value, str(error)) from None
     except StateError as error:
         raise ApiError("InvalidRequestException", str(error)) from None
 
@@ -261,7 +263,7 @@ def transfer_contact(api: Api, params: dict[str, Any]) -> dict[str, Any]:
         raise ApiError("ServiceQuotaExceededException",
                        f"contact {given[:200]!r} has been transferred {MAX_TASK_TRANSFERS} "
                        f"times, the most a contact may be")
-    with _engine_errors():
+    with _engine_errors("InvalidRequestException"):
         new = sb.transfer_task(contact, flow, queue)
     return {"ContactId": new.id, "ContactArn": api.instance.arn_of("contact", new.id)}
 
