@@ -172,6 +172,19 @@ async def test_agent_who_missed_an_offer_is_online_and_not_available(
                                     "CONTACTS_IN_QUEUE": 1.0})]
 
 
+async def test_agent_whose_line_failed_on_a_call_is_in_error(testbed: Testbed,
+                                                            connect_client: Any) -> None:
+    seed_centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["InboundQueue"]))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER))
+    await testbed.run_until(at("11:35:30"))
+    testbed.switchboard.disconnect_agent("alice")
+    await testbed.run_until(at("11:35:40"))
+    answer = await current(connect_client, testbed, ["InboundQueue"], Groupings=["QUEUE"])
+    assert by_queue(testbed, answer) == {"InboundQueue": zero(
+        AGENTS_ONLINE=1, AGENTS_STAFFED=1, AGENTS_ERROR=1)}
+
+
 # -- channels -------------------------------------------------------------------------
 
 

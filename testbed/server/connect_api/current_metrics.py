@@ -8,10 +8,12 @@ slot, taking VOICE and TASK contacts):
 - an agent is *online* unless Offline; *non-productive* (NPT) in a custom status
   (Break, ...); *staffed* when online and not NPT; *available* when Available
   with no offer ringing; *on contact* while on a contact (whispers, dialling,
-  talking, on hold) or in its after-contact work; *error* in an Error state, which
-  no simulated agent reaches.
+  talking, on hold) or in its after-contact work; in *error* while in Error (their
+  line failed mid-contact, until they connect again).
 - agents count for a queue their routing profile serves (or their own agent
-  queue); with channels, contact states count for the channel of the contact.
+  queue); an agent in Error, whose line and so profile are gone, for the queue
+  of the contact they were on.  With channels, contact states count for the
+  channel of the contact.
 - contacts count for their queue and channel: in queue from enqueue to dequeue,
   scheduled while a callback (or task) waits out its delay.
 """
@@ -41,7 +43,7 @@ _E = EventKind
 _STATES = frozenset(state.value for state in AgentState)
 _ON_CONTACT = frozenset((AgentState.BUSY.value, AgentState.AFTER_CONTACT_WORK.value))
 _INCOMING = "Incoming"
-_ERROR = "Error"
+_ERROR = AgentState.ERROR.value
 _FILTERS_NOT_SIMULATED = ("RoutingProfiles", "RoutingStepExpressions", "AgentStatuses",
                           "Subtypes", "ValidationTestTypes")
 
@@ -78,11 +80,12 @@ class Snapshot:
 def snapshot(entries: Iterable[Sequence[Any]], at_s: float,
              profiles: Mapping[str, frozenset[str]]) -> Snapshot:
     """Agents and waiting contacts at testbed time ``at_s``, from the events up to it;
-    ``profiles`` gives each agent's queues (agents without one serve none)."""
+    ``profiles`` gives each connected agent's queues."""
     state: dict[str, str] = {}
     on: dict[str, str | None] = {}            # agent -> the contact of their state
     ringing: dict[str, str] = {}              # contact -> agent it is offered to
     channel: dict[str, str] = {}
+    queue_of: dict[str, str] = {}
     waiting: dict[str, tuple[str, float]] = {}
     scheduled: dict[str, str] = {}
     for t, contact_id, kind, data in entries:
@@ -106,6 +109,7 @@ def snapshot(entries: Iterable[Sequence[Any]], at_s: float,
         elif kind is _E.ENQUEUED:
             scheduled.pop(contact_id, None)
             waiting[contact_id] = (data, t)
+            queue_of[contact_id] = data
         elif kind in (_E.DEQUEUED, _E.DISCONNECTED, _E.MISSED, _E.REJECTED):
             ringing.pop(contact_id, None)
             if kind is not _E.MISSED and kind is not _E.REJECTED:
@@ -119,9 +123,13 @@ def snapshot(entries: Iterable[Sequence[Any]], at_s: float,
         if activity == AgentState.AVAILABLE and name in offered_to:
             activity = _INCOMING
         contact = on.get(name)
+        queues = profiles.get(name)
+        if queues is None:
+            queues = frozenset({queue_of[contact]}) if activity == AgentState.ERROR \
+                and contact in queue_of else frozenset()
         agents.append(AgentNow(name, activity,
                                None if contact is None else channel.get(contact, "VOICE"),
-                               profiles.get(name, frozenset())))
+                               queues))
     contacts = [ContactNow(queue, channel.get(c, "VOICE"), t) for c, (queue, t) in
                 waiting.items()]
     contacts += [ContactNow(queue, channel.get(c, "VOICE"), None)
@@ -154,7 +162,7 @@ def _count(test: Callable[[AgentNow], bool]) -> Callable[[_Group], float]:
 
 
 def _npt(agent: AgentNow) -> bool:
-    return agent.activity not in _STATES and agent.activity not in (_INCOMING, _ERROR)
+    return agent.activity not in _STATES and agent.activity != _INCOMING
 
 
 #: Connect's real-time metrics: name -> (unit, value of a group).

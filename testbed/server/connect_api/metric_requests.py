@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from testbed.records.contact_record import ContactRecord
+from testbed.records.fold import fold_records
 from testbed.server.connect_api.dispatch import Api
 from testbed.server.connect_api.errors import ApiError
 
@@ -114,6 +116,10 @@ class Page:
     snapshot_s: float
     events: int
     digest: str
+
+    def records(self, api: Api) -> list[ContactRecord]:
+        """The contact records as the snapshot's events make them."""
+        return fold_records(api.tb.clock.start, api.tb.events()[:self.events])
 
     def cut(self, api: Api, params: dict[str, Any], results: Sequence[Any]
             ) -> tuple[list[Any], str | None]:
