@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -16,15 +16,10 @@ from testbed.load.demos import SERVICE_NUMBER, setup_queued_callback
 from testbed.pytest_plugin import ServedTestbed
 from testbed.records.metrics import historical
 
-from .conftest import JANE, JOHN, at, seed_centre
+from .conftest import JOHN, at, seed_centre
+from .metric_scenarios import four_callers, utc
 
-JIM = "+15555550125"
-JOAN = "+15555550126"
-
-
-def posix(hms: str, day: str = "2022-04-08") -> datetime:
-    return datetime.fromisoformat(f"{day}T{hms}+00:00")
-
+__all__ = ["four_callers"]  # a fixture
 
 async def v2(client: Any, tb: Testbed, metrics: list[Any], *, queues: list[str] | None = None,
              start: str = "11:30:00", end: str = "11:45:00", **params: Any) -> Any:
@@ -37,8 +32,8 @@ async def v2(client: Any, tb: Testbed, metrics: list[Any], *, queues: list[str] 
                    *filters]
     return await asyncio.to_thread(
         client.get_metric_data_v2, ResourceArn=params.pop("ResourceArn", tb.instance.arn),
-        StartTime=params.pop("StartTime", posix(start)),
-        EndTime=params.pop("EndTime", posix(end)), Filters=filters,
+        StartTime=params.pop("StartTime", utc(start)),
+        EndTime=params.pop("EndTime", utc(end)), Filters=filters,
         Metrics=[{"Name": m} if isinstance(m, str) else m for m in metrics], **params)
 
 
@@ -73,30 +68,6 @@ async def raw(served: ServedTestbed, body: Any) -> tuple[int, str, str]:
                                    data=json.dumps(body)) as response:
         answer = await response.json()
         return response.status, response.headers["x-amzn-ErrorType"], answer["Message"]
-
-
-@pytest.fixture
-async def four_callers(testbed: Testbed) -> Testbed:
-    """tests/test_metrics.py's four callers, run to 11:45:00; alice serves both queues with
-    30 s of after-contact work.
-
-    - A dials at 0: joined at 10, talks 100 s (110), wraps up to 140.
-    - B dials at 10: answered at 140 (130 s in queue), joined 150, talks to 210, ACW to 240.
-    - C dials at 20: gives up at 70 (50 s in queue): abandoned.
-    - D dials at 30 and takes the callback offered at 90 (60 s in queue, not abandoned).
-      The callback queues at 189, alice takes it at 240 (150 s after it was made),
-      joined at 265, talks to 305, ACW to 335.
-    """
-    seed_centre(testbed)
-    testbed.add_agent(MockAgent("alice", ["InboundQueue", "CallbackQueue"], available_at=0,
-                                acw_s=30))
-    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, dial_at=0, talk_s=100))
-    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=10, talk_s=60))
-    testbed.add_caller(MockCaller(JIM, dial=SERVICE_NUMBER, dial_at=20, patience_s=50))
-    testbed.add_caller(MockCaller(JOAN, dial=SERVICE_NUMBER, dial_at=30, callback_after_s=60,
-                                  talk_s=40))
-    await testbed.run_until(at("11:45:00"))
-    return testbed
 
 
 SL = {"Name": "SERVICE_LEVEL", "Threshold": [{"Comparison": "LT", "ThresholdValue": 20}]}
@@ -275,8 +246,8 @@ async def test_intervals_are_cut_at_the_start_and_end_times(testbed: Testbed,
                       Interval={"IntervalPeriod": "FIFTEEN_MIN"})
     assert [(r["MetricInterval"]["Interval"], r["MetricInterval"]["StartTime"],
              r["MetricInterval"]["EndTime"]) for r in answer["MetricResults"]] == [
-        ("FIFTEEN_MIN", posix("11:40:00"), posix("11:45:00")),
-        ("FIFTEEN_MIN", posix("11:45:00"), posix("11:50:00"))]
+        ("FIFTEEN_MIN", utc("11:40:00"), utc("11:45:00")),
+        ("FIFTEEN_MIN", utc("11:45:00"), utc("11:50:00"))]
 
 
 async def test_days_follow_the_time_zone(testbed: Testbed, connect_client: Any) -> None:
@@ -284,7 +255,7 @@ async def test_days_follow_the_time_zone(testbed: Testbed, connect_client: Any) 
     await testbed.run_until("2022-04-09T12:00:00Z")
     answer = await v2(connect_client, testbed, ["CONTACTS_QUEUED"],
                       queues=["InboundQueue", "CallbackQueue"],
-                      StartTime=posix("00:00:00"), EndTime=posix("12:00:00", "2022-04-09"),
+                      StartTime=utc("00:00:00"), EndTime=utc("12:00:00", "2022-04-09"),
                       Interval={"IntervalPeriod": "DAY", "TimeZone": "America/New_York"})
     # Midnight in New York (EDT) is 04:00 UTC: the seed's 07:35 local is on April 8.
     assert [(r["MetricInterval"]["StartTime"].astimezone(UTC).isoformat(),
@@ -354,8 +325,8 @@ async def test_fifteen_minute_intervals_over_three_days_are_refused(
     seed_centre(testbed)
     await testbed.run_until("2022-04-11T12:00:00Z")
     message = await refused(connect_client, testbed, "InvalidParameterException",
-                            queues=["InboundQueue"], StartTime=posix("12:00:00"),
-                            EndTime=posix("12:00:00", "2022-04-11"),
+                            queues=["InboundQueue"], StartTime=utc("12:00:00"),
+                            EndTime=utc("12:00:00", "2022-04-11"),
                             Interval={"IntervalPeriod": "FIFTEEN_MIN"})
     assert message.endswith("spans 3 days, 0:00:00; with IntervalPeriod FIFTEEN_MIN it must be "
                             "under 3 days")
@@ -364,8 +335,8 @@ async def test_fifteen_minute_intervals_over_three_days_are_refused(
 async def test_start_time_over_three_months_back_is_refused(four_callers: Testbed,
                                                             connect_client: Any) -> None:
     message = await refused(connect_client, four_callers, "InvalidParameterException",
-                            queues=["InboundQueue"], StartTime=posix("11:00:00", "2022-01-01"),
-                            EndTime=posix("12:00:00", "2022-01-02"))
+                            queues=["InboundQueue"], StartTime=utc("11:00:00", "2022-01-01"),
+                            EndTime=utc("12:00:00", "2022-01-02"))
     assert message.startswith("StartTime 2022-01-01T11:00:00Z is more than 3 months before")
 
 
@@ -446,8 +417,8 @@ async def test_missing_metrics_over_http_is_invalid_parameter(
         four_callers: Testbed, served_testbed: ServedTestbed) -> None:
     tb = served_testbed.testbed
     status, code, message = await raw(served_testbed, {
-        "ResourceArn": tb.instance.arn, "StartTime": posix("11:30:00").timestamp(),
-        "EndTime": posix("11:45:00").timestamp(),
+        "ResourceArn": tb.instance.arn, "StartTime": utc("11:30:00").timestamp(),
+        "EndTime": utc("11:45:00").timestamp(),
         "Filters": [{"FilterKey": "QUEUE",
                      "FilterValues": [tb.instance.id_of("queue", "InboundQueue")]}]})
     assert (status, code, message) == (400, "InvalidParameterException",
@@ -459,7 +430,7 @@ async def test_start_time_of_the_wrong_type_over_http_is_invalid_parameter(
     tb = served_testbed.testbed
     status, code, message = await raw(served_testbed, {
         "ResourceArn": tb.instance.arn, "StartTime": "yesterday",
-        "EndTime": posix("11:45:00").timestamp(),
+        "EndTime": utc("11:45:00").timestamp(),
         "Filters": [{"FilterKey": "QUEUE",
                      "FilterValues": [tb.instance.id_of("queue", "InboundQueue")]}],
         "Metrics": [{"Name": "CONTACTS_QUEUED"}]})

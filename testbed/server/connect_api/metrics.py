@@ -9,6 +9,6 @@ registers all three.
 
 from __future__ import annotations
 
-from testbed.server.connect_api import current_metrics, metric_data_v2
+from testbed.server.connect_api import current_metrics, metric_data, metric_data_v2
 
-__all__ = ["current_metrics", "metric_data_v2"]
+__all__ = ["current_metrics", "metric_data", "metric_data_v2"]
