@@ -14,6 +14,8 @@ from testbed.core.errors import StateError
 from testbed.core.messages import Disconnected
 from testbed.flows import Disconnect
 from testbed.load.demos import setup_queued_callback
+from testbed.pytest_plugin import ServedTestbed
+from testbed.server.remote import connect_caller
 
 from .conftest import JANE, JOHN, at
 
@@ -362,3 +364,22 @@ async def test_in_process_stop_contact_of_an_ended_contact_names_it(testbed: Tes
     testbed.stop_contact(contact_id)
     with pytest.raises(StateError, match=contact_id):
         testbed.stop_contact(contact_id)
+
+
+@pytest.mark.testbed(paused=True)
+async def test_outbound_call_rings_a_remote_caller_over_websocket(
+        served_testbed: ServedTestbed, connect_client: Any) -> None:
+    testbed = served_testbed.testbed
+    outbound_centre(testbed)
+    testbed.add_agent(MockAgent("alice", ["Sales"], available_at=0))
+    customer = MockCaller(CUSTOMER, answer_after_s=3, talk_s=40)
+    async with connect_caller(served_testbed.url + "/", customer):
+        answer = await call(connect_client, "start_outbound_voice_contact",
+                            **start_params(testbed))
+        testbed.clock.resume()
+        await testbed.run_until_idle()
+    [record] = testbed.records
+    assert customer.contact_ids == [answer["ContactId"]]
+    assert record.to_ctr()["ConnectedToSystemTimestamp"] == at("11:35:03")
+    assert record.to_ctr()["Agent"]["ConnectedToAgentTimestamp"] == at("11:35:08")
+    assert record.to_ctr()["DisconnectTimestamp"] == at("11:35:48")

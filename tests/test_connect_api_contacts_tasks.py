@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fakes import MockAgent, MockCaller
-from testbed import Flow, PlayPrompt, SetAttributes, Testbed, TransferToQueue
+from testbed import Flow, PlayPrompt, RecordService, SetAttributes, Testbed, TransferToQueue
 from testbed.flows import Disconnect
 from testbed.load.demos import setup_queued_callback
+from testbed.records.contact_record import records_to_json
 from testbed.records.export import contact_events
+from testbed.records.stores import open_store
 
 from .conftest import at
 
@@ -359,3 +362,24 @@ async def test_flow_sees_voice_channel_for_an_outbound_api_call(
     await testbed.run_until_idle()
     [record] = testbed.records
     assert record.attributes == {"channel": "VOICE"}
+
+
+@pytest.mark.testbed
+async def test_api_started_contacts_read_back_the_same_from_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "run.sqlite"
+    async with Testbed(records=str(path)) as tb:
+        task_centre(tb)
+        tb.add_caller(MockCaller("+15555550123", answer_after_s=None))
+        call_id = tb.start_outbound_voice_contact("+15555550123", "Task", queue="Claims")
+        task_id = tb.start_task_contact("Later", "Task", queue="Claims", delay_s=120,
+                                        attributes={"k": "v"})
+        await tb.advance(30)
+        tb.stop_contact(task_id)
+        tb.update_contact_attributes(call_id, {"note": "no answer"})
+        await tb.run_until_idle()
+        live = tb.records_json()
+    reopened = RecordService.open(open_store(str(path)))
+    assert records_to_json(reopened.records()) == live
+    voice, task = reopened.records()
+    assert (voice.disconnect_reason, task.disconnect_reason) == ("TELECOM_UNANSWERED", "OTHER")
+    assert task.channel == "TASK" and task.scheduled_timestamp is not None

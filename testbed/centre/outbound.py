@@ -151,6 +151,10 @@ class Outbound:
             raise ConfigError(f"ring_timeout_s must be > 0, got {ring_timeout_s!r}")
         attributes = _starting_attributes(self, details, None)
         dialling = _dialling(self)
+        # Forget calls that ended while ringing (declined, line closed) and empty phones.
+        for ended in [i for i, (c, _) in dialling.ringing.items()
+                      if c.state is ContactState.ENDED]:
+            del dialling.ringing[ended]
         for gone in [n for n, p in dialling.nowhere.items() if not p.contacts]:
             del dialling.nowhere[gone]
         phone = self.phones.get(number)
