@@ -318,6 +318,87 @@ async def test_next_token_expires_after_five_minutes(three_queues: Testbed,
     assert "expired (301 s old" in raised.value.response["Error"]["Message"]
 
 
+# -- routing profiles ---------------------------------------------------------------
+
+
+async def profile_ids(client: Any, tb: Testbed) -> dict[str, str]:
+    """The routing profiles ListRoutingProfiles shows: name -> id."""
+    answer = await asyncio.to_thread(client.list_routing_profiles,
+                                     InstanceId=tb.instance.instance_id)
+    return {p["Name"]: p["Id"] for p in answer["RoutingProfileSummaryList"]}
+
+
+async def by_profile(client: Any, tb: Testbed, metrics: list[str], **params: Any
+                     ) -> list[tuple[str, dict[str, float]]]:
+    """get_current_metric_data grouped by ROUTING_PROFILE: (profile name, values) each."""
+    names = {v: k for k, v in (await profile_ids(client, tb)).items()}
+    answer = await asyncio.to_thread(
+        client.get_current_metric_data, InstanceId=tb.instance.instance_id,
+        CurrentMetrics=[{"Name": m, "Unit": UNITS[m]} for m in metrics], **params)
+    return [(names[dims["RoutingProfile"]["Id"]], found) for dims, found in values(answer)]
+
+
+async def test_routing_profile_grouping_counts_the_agents_of_each_profile(
+        three_queues: Testbed, connect_client: Any) -> None:
+    found = await by_profile(
+        connect_client, three_queues, ["AGENTS_ONLINE", "AGENTS_AVAILABLE"],
+        Filters={"Queues": [three_queues.instance.id_of("queue", "B")]},
+        Groupings=["ROUTING_PROFILE"])
+    # bea ("A P1, B P1") is Offline; bill and bob are Available.
+    assert found == [("B P1", {"AGENTS_ONLINE": 1.0, "AGENTS_AVAILABLE": 1.0}),
+                     ("B P1, C P1", {"AGENTS_ONLINE": 1.0, "AGENTS_AVAILABLE": 1.0})]
+
+
+async def test_routing_profile_filter_covers_its_agents_and_queues(
+        testbed: Testbed, connect_client: Any) -> None:
+    seed_centre(testbed)
+    alice = MockAgent("alice", ["InboundQueue"], available_at=None)
+    testbed.add_agent(alice)
+    alice.set_status("Break")
+    testbed.add_agent(MockAgent("alex", ["CallbackQueue"]))
+    testbed.add_caller(MockCaller(JOHN, dial=SERVICE_NUMBER, callback_after_s=20))
+    testbed.add_caller(MockCaller(JANE, dial=SERVICE_NUMBER, dial_at=5))
+    await testbed.run_until(at("11:36:00"))  # John's callback waits out its delay
+    ids = await profile_ids(connect_client, testbed)
+    found = await by_profile(
+        connect_client, testbed, ["AGENTS_ONLINE", "CONTACTS_IN_QUEUE", "CONTACTS_SCHEDULED"],
+        Filters={"RoutingProfiles": [ids["CallbackQueue P1"]]}, Groupings=["ROUTING_PROFILE"])
+    # alice (on Break, InboundQueue P1) and Jane (in InboundQueue) are not the profile's.
+    assert found == [("CallbackQueue P1", {"AGENTS_ONLINE": 1.0, "CONTACTS_IN_QUEUE": 0.0,
+                                           "CONTACTS_SCHEDULED": 1.0})]
+
+
+async def test_contacts_by_routing_profile_need_a_routing_profile_filter(
+        three_queues: Testbed, connect_client: Any) -> None:
+    with pytest.raises(connect_client.exceptions.InvalidParameterException) as raised:
+        await current(connect_client, three_queues, ["B"], ["CONTACTS_IN_QUEUE"],
+                      Groupings=["ROUTING_PROFILE"])
+    assert raised.value.response["Error"]["Message"] == (
+        "CONTACTS_IN_QUEUE by ROUTING_PROFILE needs a RoutingProfiles filter (Connect's rule)")
+
+
+async def test_queues_and_routing_profiles_together_are_refused(
+        three_queues: Testbed, connect_client: Any) -> None:
+    ids = await profile_ids(connect_client, three_queues)
+    with pytest.raises(connect_client.exceptions.InvalidParameterException) as raised:
+        await current(connect_client, three_queues, ["B"], ["AGENTS_ONLINE"],
+                      Filters={"RoutingProfiles": [ids["B P1"]]})
+    assert raised.value.response["Error"]["Message"].startswith(
+        "Filters: give Queues or RoutingProfiles, not both")
+
+
+async def test_unknown_routing_profile_is_resource_not_found(
+        three_queues: Testbed, connect_client: Any) -> None:
+    unknown = "0d5f5b8c-0000-4000-8000-0000000000aa"
+    with pytest.raises(connect_client.exceptions.ResourceNotFoundException) as raised:
+        await asyncio.to_thread(
+            connect_client.get_current_metric_data,
+            InstanceId=three_queues.instance.instance_id,
+            Filters={"RoutingProfiles": [unknown]},
+            CurrentMetrics=[{"Name": "AGENTS_ONLINE", "Unit": "COUNT"}])
+    assert unknown in raised.value.response["Error"]["Message"]
+
+
 # -- errors -----------------------------------------------------------------------------
 
 
@@ -356,13 +437,13 @@ async def test_wrong_unit_is_invalid_parameter(testbed: Testbed, connect_client:
         "CurrentMetrics[0].Unit 'COUNT' is not the unit of OLDEST_CONTACT_AGE (SECONDS)")
 
 
-async def test_routing_profile_grouping_is_not_simulated(testbed: Testbed,
-                                                         connect_client: Any) -> None:
+async def test_agent_status_grouping_is_not_simulated(testbed: Testbed,
+                                                      connect_client: Any) -> None:
     seed_centre(testbed)
     with pytest.raises(connect_client.exceptions.InvalidParameterException) as raised:
         await current(connect_client, testbed, ["InboundQueue"], ["AGENTS_ONLINE"],
-                      Groupings=["QUEUE", "ROUTING_PROFILE"])
-    assert "Groupings[1] 'ROUTING_PROFILE' is not simulated" in \
+                      Groupings=["QUEUE", "AGENT_STATUS"])
+    assert "Groupings[1] 'AGENT_STATUS' is not simulated" in \
         raised.value.response["Error"]["Message"]
 
 
@@ -383,7 +464,8 @@ async def test_filters_without_queues_are_invalid_parameter(testbed: Testbed,
             connect_client.get_current_metric_data, InstanceId=testbed.instance.instance_id,
             Filters={"Channels": ["VOICE"]},
             CurrentMetrics=[{"Name": "AGENTS_ONLINE", "Unit": "COUNT"}])
-    assert "Filters.Queues" in raised.value.response["Error"]["Message"]
+    assert raised.value.response["Error"]["Message"] == \
+        "Filters: GetCurrentMetricData needs Queues or RoutingProfiles"
 
 
 async def test_sorting_by_slots_is_refused(testbed: Testbed, connect_client: Any) -> None:

@@ -13,7 +13,9 @@ slot, taking VOICE and TASK contacts):
 - agents count for a queue their routing profile serves (or their own agent
   queue); an agent in Error, whose line and so profile are gone, for the queue
   of the contact they were on.  With channels, contact states count for the
-  channel of the contact.
+  channel of the contact.  Routing profiles are those of the Connect API
+  (routing_profiles.py: one per distinct set of queues, priorities and delays);
+  a routing profile filter covers its agents and the contacts in its queues.
 - contacts count for their queue and channel: in queue from enqueue to dequeue,
   scheduled while a callback (or task) waits out its delay.
 """
@@ -36,6 +38,12 @@ from testbed.server.connect_api.metric_requests import (
     page_request,
     resolve_queues,
 )
+from testbed.server.connect_api.routing_profiles import (
+    Profile,
+    find_profile,
+    profile_of,
+)
+from testbed.server.connect_api.routing_profiles import profiles as profiles_of
 
 __all__ = ["AgentNow", "ContactNow", "Snapshot", "snapshot"]
 
@@ -44,20 +52,24 @@ _STATES = frozenset(state.value for state in AgentState)
 _ON_CONTACT = frozenset((AgentState.BUSY.value, AgentState.AFTER_CONTACT_WORK.value))
 _INCOMING = "Incoming"
 _ERROR = AgentState.ERROR.value
-_FILTERS_NOT_SIMULATED = ("RoutingProfiles", "RoutingStepExpressions", "AgentStatuses",
-                          "Subtypes", "ValidationTestTypes")
+_FILTERS_NOT_SIMULATED = ("RoutingStepExpressions", "AgentStatuses", "Subtypes",
+                          "ValidationTestTypes")
+#: Contact metrics Connect gives by routing profile only with a routing profile filter.
+_CONTACT_METRICS = ("CONTACTS_IN_QUEUE", "CONTACTS_SCHEDULED", "OLDEST_CONTACT_AGE")
 
 
 @dataclass(frozen=True, slots=True)
 class AgentNow:
     """One agent at the snapshot: ``activity`` is their switchboard state (``Incoming``
     while Available with an offer ringing), ``contact_channel`` the channel of the contact
-    they are on or wrapping up, ``queues`` the queues they take contacts from."""
+    they are on or wrapping up, ``queues`` the queues they take contacts from and
+    ``profile`` the name of their routing profile (None once their line is gone)."""
 
     username: str
     activity: str
     contact_channel: str | None
     queues: frozenset[str]
+    profile: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +90,9 @@ class Snapshot:
 
 
 def snapshot(entries: Iterable[Sequence[Any]], at_s: float,
-             profiles: Mapping[str, frozenset[str]]) -> Snapshot:
+             routing: Mapping[str, tuple[frozenset[str], str]]) -> Snapshot:
     """Agents and waiting contacts at testbed time ``at_s``, from the events up to it;
-    ``profiles`` gives each connected agent's queues."""
+    ``routing`` gives each connected agent's queues and routing profile name."""
     state: dict[str, str] = {}
     on: dict[str, str | None] = {}            # agent -> the contact of their state
     ringing: dict[str, str] = {}              # contact -> agent it is offered to
@@ -123,13 +135,12 @@ def snapshot(entries: Iterable[Sequence[Any]], at_s: float,
         if activity == AgentState.AVAILABLE and name in offered_to:
             activity = _INCOMING
         contact = on.get(name)
-        queues = profiles.get(name)
-        if queues is None:
-            queues = frozenset({queue_of[contact]}) if activity == AgentState.ERROR \
-                and contact in queue_of else frozenset()
+        queues, profile = routing.get(name, (frozenset(), None))
+        if profile is None and activity == AgentState.ERROR and contact in queue_of:
+            queues = frozenset({queue_of[contact]})
         agents.append(AgentNow(name, activity,
                                None if contact is None else channel.get(contact, "VOICE"),
-                               queues))
+                               queues, profile))
     contacts = [ContactNow(queue, channel.get(c, "VOICE"), t) for c, (queue, t) in
                 waiting.items()]
     contacts += [ContactNow(queue, channel.get(c, "VOICE"), None)
@@ -187,13 +198,16 @@ METRICS: dict[str, tuple[str, Callable[[_Group], float]]] = {
 _NOT_SORTABLE = ("SLOTS_ACTIVE", "SLOTS_AVAILABLE")
 
 
-def _group(snap: Snapshot, queues: Iterable[str], channels: Iterable[str]) -> _Group | None:
-    """The group of these queues and channels, or None when it has no data (no agent
-    online serving it, no contact waiting), as Connect leaves such results out."""
+def _group(snap: Snapshot, queues: Iterable[str], profiles: frozenset[str] | None,
+           channels: Iterable[str]) -> _Group | None:
+    """The group of these queues, routing profiles (None: any) and channels: the online
+    agents of those profiles serving one of the queues, and the contacts waiting in them;
+    None when it has no data, as Connect leaves such results out."""
     wanted, kinds = frozenset(queues), frozenset(channels)
     takes_any = any(c in kinds for c in SIMULATED_CHANNELS)
     agents = tuple(a for a in snap.agents if a.activity != AgentState.OFFLINE and takes_any
-                   and not a.queues.isdisjoint(wanted))
+                   and not a.queues.isdisjoint(wanted)
+                   and (profiles is None or a.profile in profiles))
     contacts = tuple(c for c in snap.contacts if c.queue in wanted and c.channel in kinds)
     if not agents and not contacts:
         return None
@@ -232,16 +246,39 @@ def _sort(criteria: list[dict[str, Any]]) -> tuple[str, bool]:
 def _groupings(params: dict[str, Any]) -> list[str]:
     groupings: list[str] = params.get("Groupings", [])
     for i, grouping in enumerate(groupings):
-        if grouping not in ("QUEUE", "CHANNEL"):
+        if grouping not in ("QUEUE", "ROUTING_PROFILE", "CHANNEL"):
             raise not_simulated(f"Groupings[{i}] {grouping!r}")
         if grouping in groupings[:i]:
             raise invalid(f"Groupings[{i}] {grouping!r} is given twice")
     return groupings
 
 
-def _profiles(api: Api) -> dict[str, frozenset[str]]:
-    return {name: frozenset(agent.profile.priorities) | {f"agent/{name}"}
+def _routing(api: Api) -> dict[str, tuple[frozenset[str], str]]:
+    return {name: (frozenset(agent.profile.priorities) | {f"agent/{name}"},
+                   profile_of(agent.profile).name)
             for name, agent in api.tb.switchboard.agents.items()}
+
+
+def _queue_ref(api: Api, name: str) -> QueueRef:
+    queue = api.tb.switchboard.queues[name]
+    return QueueRef(name, api.instance.id_of("queue", name), api.instance.arn_of("queue", name),
+                    queue.agent is not None)
+
+
+def _scope(api: Api, filters: dict[str, Any]) -> tuple[list[QueueRef], list[Profile] | None]:
+    """The queues a request covers and the routing profiles it is limited to (None: any):
+    Connect takes queues or routing profiles, not both."""
+    if "Queues" in filters and "RoutingProfiles" in filters:
+        raise invalid("Filters: give Queues or RoutingProfiles, not both (Connect filters by "
+                      "one of them)")
+    if "RoutingProfiles" in filters:
+        found = {p.name: p for p in (find_profile(api, given)
+                                     for given in filters["RoutingProfiles"])}
+        names = sorted({q for p in found.values() for q, _, _ in p.queues})
+        return [_queue_ref(api, n) for n in names], [found[n] for n in sorted(found)]
+    if "Queues" not in filters:
+        raise invalid("Filters: GetCurrentMetricData needs Queues or RoutingProfiles")
+    return resolve_queues(api, filters["Queues"]), None
 
 
 @operation("GetCurrentMetricData")
@@ -251,31 +288,42 @@ def get_current_metric_data(api: Api, params: dict[str, Any]) -> dict[str, Any]:
     for key in _FILTERS_NOT_SIMULATED:
         if key in filters:
             raise not_simulated(f"Filters.{key}")
-    if "Queues" not in filters:
-        raise invalid("Filters.Queues: GetCurrentMetricData needs at least one queue")
-    queues = resolve_queues(api, filters["Queues"])
+    queues, profiles = _scope(api, filters)
     channels = [c for c in CHANNELS if c in filters.get("Channels", CHANNELS)]
     groupings = _groupings(params)
     asked = [_asked(m, f"CurrentMetrics[{i}]") for i, m in enumerate(params["CurrentMetrics"])]
     if not asked:
         raise invalid("CurrentMetrics: give at least one metric")
+    if "ROUTING_PROFILE" in groupings and profiles is None:
+        for name, _ in asked:
+            if name in _CONTACT_METRICS:
+                raise invalid(f"{name} by ROUTING_PROFILE needs a RoutingProfiles filter "
+                              "(Connect's rule)")
     sort_by, descending = _sort(params.get("SortCriteria", []))
 
-    snap = snapshot(api.tb.events()[:page.events], page.snapshot_s, _profiles(api))
-    keyed: list[tuple[QueueRef | None, str | None]] = [(None, None)]
+    snap = snapshot(api.tb.events()[:page.events], page.snapshot_s, _routing(api))
+    in_scope = frozenset(q.name for q in queues)
+    keyed: list[tuple[QueueRef | None, Profile | None, str | None]] = [(None, None, None)]
     if "QUEUE" in groupings:
-        keyed = [(q, c) for q in sorted(queues, key=lambda q: q.name) for _, c in keyed]
+        keyed = [(q, None, None) for q in sorted(queues, key=lambda q: q.name)]
+    if "ROUTING_PROFILE" in groupings:
+        seen = profiles if profiles is not None else _profiles_serving(api, snap, in_scope)
+        keyed = [(q, p, None) for q, _, _ in keyed for p in seen]
     if "CHANNEL" in groupings:
-        keyed = [(q, c) for q, _ in keyed for c in channels]
+        keyed = [(q, p, c) for q, p, _ in keyed for c in channels]
     rows = []
-    for queue, channel in keyed:
-        group = _group(snap, [q.name for q in queues] if queue is None else [queue.name],
+    for queue, profile, channel in keyed:
+        names = profiles if profile is None else [profile]
+        group = _group(snap, in_scope if queue is None else [queue.name],
+                       None if names is None else frozenset(p.name for p in names),
                        channels if channel is None else [channel])
         if group is None:
             continue
         dimensions: dict[str, Any] = {}
         if queue is not None:
             dimensions["Queue"] = queue.reference()
+        if profile is not None:
+            dimensions["RoutingProfile"] = {"Id": profile.id(api), "Arn": profile.arn(api)}
         if channel is not None:
             dimensions["Channel"] = channel
         collections = []
@@ -287,7 +335,7 @@ def get_current_metric_data(api: Api, params: dict[str, Any]) -> dict[str, Any]:
             collections.append({"Metric": {"Name": name, "Unit": unit}, "Value": value})
         rows.append((METRICS[sort_by][1](group), {"Dimensions": dimensions,
                                                   "Collections": collections}))
-    rows.sort(key=lambda row: row[0], reverse=descending)  # stable: ties keep queue order
+    rows.sort(key=lambda row: row[0], reverse=descending)  # stable: ties keep their order
     results, token = page.cut(api, params, [result for _, result in rows])
     answer: dict[str, Any] = {"MetricResults": results,
                               "DataSnapshotTime": api.tb.wall(page.snapshot_s),
@@ -295,3 +343,9 @@ def get_current_metric_data(api: Api, params: dict[str, Any]) -> dict[str, Any]:
     if token is not None:
         answer["NextToken"] = token
     return answer
+
+
+def _profiles_serving(api: Api, snap: Snapshot, queues: frozenset[str]) -> list[Profile]:
+    """The routing profiles of the connected agents serving one of ``queues``, by name."""
+    serving = {a.username for a in snap.agents if not a.queues.isdisjoint(queues)}
+    return profiles_of(a for name, a in api.tb.switchboard.agents.items() if name in serving)
