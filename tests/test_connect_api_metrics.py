@@ -318,6 +318,20 @@ async def test_next_token_expires_after_five_minutes(three_queues: Testbed,
     assert "expired (301 s old" in raised.value.response["Error"]["Message"]
 
 
+@pytest.mark.parametrize("token", [
+    "bm90LWEtdG9rZW4=",                                          # not-a-token
+    "WyJHZXRDdXJyZW50TWV0cmljRGF0YSIsIDEsIDFlNDAwLCAwLCAiIl0=",  # a snapshot at 1e400 s
+    "WyJHZXRDdXJyZW50TWV0cmljRGF0YSIsIC0xLCAwLCAwLCAiIl0=",      # offset -1
+])
+async def test_made_up_next_token_is_invalid_parameter(three_queues: Testbed,
+                                                      connect_client: Any, token: str) -> None:
+    with pytest.raises(connect_client.exceptions.InvalidParameterException) as raised:
+        await current(connect_client, three_queues, ["A", "B", "C"], ["AGENTS_ONLINE"],
+                      NextToken=token)
+    assert raised.value.response["Error"]["Message"] == \
+        f"NextToken {token[:40]!r} was not given by this testbed"
+
+
 # -- routing profiles ---------------------------------------------------------------
 
 

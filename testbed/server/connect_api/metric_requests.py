@@ -21,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -146,9 +147,10 @@ def page_request(api: Api, params: dict[str, Any]) -> Page:
         op, offset, snapshot_s, events, token_digest = json.loads(
             base64.urlsafe_b64decode(token))
         offset, snapshot_s, events = int(offset), float(snapshot_s), int(events)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise invalid(f"NextToken {shown} was not given by this testbed") from None
-    if offset < 0 or events < 0:
+    if not isinstance(op, str) or offset < 0 or not 0 <= events <= len(api.tb.events()) \
+            or not math.isfinite(snapshot_s) or not 0 <= snapshot_s <= api.tb.now:
         raise invalid(f"NextToken {shown} was not given by this testbed")
     if op != api.operation:
         raise invalid(f"NextToken {shown} is a token of {op}, not of {api.operation}")
