@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from fakes import MockAgent, MockCaller
 from testbed import Flow, SetWorkingQueue, Testbed, TransferToQueue
 from testbed.core.messages import AgentStatus
 from testbed.pytest_plugin import ServedTestbed
+from testbed.server.remote import connect_agent
 
 from .conftest import JOHN, at, seed_centre
 from .connect_calls import call, raw
@@ -168,6 +170,21 @@ async def test_put_user_status_available_routes_the_waiting_caller_to_the_agent(
     assert record.agent.connected_to_agent_timestamp == when("11:36:00")
     assert isinstance(alice, MockAgent)
     assert alice.messages(AgentStatus)[0] == AgentStatus("Available", None)
+
+
+async def test_a_remote_agent_hears_its_status_set_through_the_api(
+        served_testbed: ServedTestbed, connect_client: Any) -> None:
+    tb = served_testbed.testbed
+    centre(tb)
+    alice = MockAgent("alice", ["Support"], available_at=None)
+    async with connect_agent(served_testbed.url, alice):
+        # The agent listens first (gather starts its tasks in order), then the call is made.
+        heard, _answer = await asyncio.gather(
+            alice.wait_for(AgentStatus),
+            call(connect_client, "put_user_status", InstanceId=tb.instance.instance_id,
+                 UserId=user_id(tb, "alice"), AgentStatusId=status_id(tb, "Training")))
+
+    assert heard == AgentStatus("Training", None)
 
 
 async def test_put_user_status_custom_takes_an_idle_agent_out_of_routing(
