@@ -12,6 +12,11 @@
     GET  /v1/agents                                  every agent's status detail
     GET  /v1/agents/{username}                       one agent, 404 if unknown
     GET  /v1/events                                  WebSocket: the event stream, live
+    GET  /v1/connect/events[?from=start]             contact events as Connect sends them to
+                                                     EventBridge (WebSocket or JSON lines)
+    GET  /v1/connect/records[?from=start]            finished contact records as a Lambda
+                                                     reads them from Kinesis (same)
+    GET  /v1/connect/webhooks                        each webhook's deliveries so far
     GET  /v1/clock                                   the clock
     POST /v1/clock  {"action": "pause" | "resume" | "advance" | "run_until", ...}
 
@@ -34,7 +39,7 @@ import hmac
 import json
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -63,6 +68,8 @@ from testbed.records.contact_record import ContactEvent, format_timestamp_ms
 from testbed.records.metrics import historical, realtime
 from testbed.server.connect_api import connect_api
 from testbed.server.connect_api.dispatch import MAX_BODY_BYTES
+from testbed.server.connect_streams import add_connect_streams
+from testbed.server.webhook import WebhookOptions
 
 __all__ = ["DEFAULT_ACK_TIMEOUT_S", "TESTBED_KEY", "create_app"]
 
@@ -518,12 +525,18 @@ def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
 
 
 def create_app(tb: Testbed, token: str | None = None, *,
-               ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S) -> web.Application:
+               ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S,
+               events_webhooks: Iterable[str] = (), records_webhooks: Iterable[str] = (),
+               webhook_options: WebhookOptions | None = None) -> web.Application:
     """The aiohttp application serving ``tb`` (which must be open).
 
     ``token``: every request needs ``Authorization: Bearer TOKEN``.
     ``ack_timeout_s``: real seconds an ``ack=1`` endpoint has to acknowledge
     each message before it is disconnected.
+    ``events_webhooks`` / ``records_webhooks``: URLs that get each contact event
+    (EventBridge shape) / finished record (a Lambda's Kinesis event) POSTed
+    from the app's start to its cleanup, delivered as ``webhook_options`` say
+    (see ``testbed.server.webhook``); a URL that is not http(s) is a ConfigError.
     """
     if not 0 < ack_timeout_s < math.inf:
         raise ConfigError(f"ack_timeout_s must be a number of seconds > 0, "
@@ -543,5 +556,7 @@ def create_app(tb: Testbed, token: str | None = None, *,
     app.router.add_get("/v1/events", event_stream)
     app.router.add_get("/v1/clock", get_clock)
     app.router.add_post("/v1/clock", post_clock)
+    add_connect_streams(app, tb, events_webhooks=events_webhooks,
+                        records_webhooks=records_webhooks, webhook_options=webhook_options)
     app.router.add_route("*", "/{path:.*}", connect_api(_testbed, token))
     return app
