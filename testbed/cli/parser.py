@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from testbed import __version__
+from testbed.centre.instance import DEFAULT_INSTANCE_ID, Instance
 from testbed.cli.flow_run import CallerInput
 from testbed.core.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant
 from testbed.core.errors import ConfigError
@@ -109,6 +110,15 @@ def _instant(text: str) -> datetime:
     except ConfigError:
         raise argparse.ArgumentTypeError(
             f"must be an ISO-8601 instant such as {DEFAULT_START}, got {text!r}") from None
+
+
+def _instance_id(text: str) -> str:
+    try:
+        Instance(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"must be a UUID such as {DEFAULT_INSTANCE_ID}, got {text!r}") from None
+    return text
 
 
 def _demo(name: str) -> Demo:
@@ -351,8 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", help="serve a contact centre to remote endpoints over WebSocket and HTTP",
         description="Serve a contact centre: callers and agents connect over WebSocket "
                     "(/v1/endpoints/caller, /v1/endpoints/agent); records, metrics, events and "
-                    "the clock are at /v1/contacts, /v1/metrics/realtime, /v1/events, /v1/clock. "
-                    "See docs/protocol.md.")
+                    "the clock are at /v1/contacts, /v1/metrics/realtime, /v1/events, /v1/clock; "
+                    "contact events and records as Amazon Connect delivers them at "
+                    "/v1/connect/events and /v1/connect/records. See docs/protocol.md.")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: %(default)s, this machine only)")
     serve.add_argument("--port", type=_port, default=8080,
@@ -393,6 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", default=os.environ.get("TESTBED_TOKEN"),
                        help="require 'Authorization: Bearer TOKEN' on every request "
                             "(default: $TESTBED_TOKEN, if set)")
+    serve.add_argument("--instance-id", type=_instance_id, default=DEFAULT_INSTANCE_ID,
+                       metavar="UUID",
+                       help="the id of the Amazon Connect instance the testbed stands in for "
+                            "(default: %(default)s); its ARNs and the Connect API use it")
+    serve.add_argument("--events-webhook", action="append", default=[], metavar="URL",
+                       help="POST each contact event, in Amazon Connect's EventBridge shape, to "
+                            "URL (http or https) as it happens: in order, at least once, "
+                            "failures retried (repeatable; see docs/api.md)")
+    serve.add_argument("--records-webhook", action="append", default=[], metavar="URL",
+                       help="POST each finished contact record to URL as the Kinesis event a "
+                            "Lambda function gets (repeatable)")
 
     records = commands.add_parser(
         "records", help="work with a stored run's contact records",

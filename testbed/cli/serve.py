@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import logging
+import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from testbed.centre.facade import Testbed
+from testbed.centre.instance import Instance
 from testbed.cli.common import check_new_store, usage_error
 from testbed.core.clock import run
 from testbed.core.errors import ConfigError, FlowError
@@ -19,15 +24,23 @@ from testbed.flows.hours import HoursOfOperation
 from testbed.flows.lex import Bot
 from testbed.load.demos import CENTRES
 
-__all__ = ["serve"]
+__all__ = ["SHUTDOWN_S", "serve"]
+
+#: Real seconds requests under way get to finish when the server stops.
+SHUTDOWN_S = 2.0
 
 
 def serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from testbed.server.app import create_app
+    from testbed.server.webhook import check_webhook_url
 
     try:
+        for url in args.events_webhook:
+            check_webhook_url(url, "--events-webhook")
+        for url in args.records_webhook:
+            check_webhook_url(url, "--records-webhook")
         check_new_store(args.records, args.overwrite)  # before anything starts
         flows = flows_in(args.flows) if args.flows else []
         numbers = [number_route(text) for text in args.number]
@@ -39,14 +52,20 @@ def serve(args: argparse.Namespace) -> int:
         # kept in memory, so a long-running server does not grow with its records.
         async with Testbed(start=args.start, speed=args.speed, records=args.records,
                            paused=args.paused, overwrite=args.overwrite,
-                           keep_finished_records=args.records == "memory:") as tb:
+                           keep_finished_records=args.records == "memory:",
+                           instance=Instance(args.instance_id)) as tb:
             if args.centre != "none":
                 CENTRES[args.centre](tb)
             add_flows(tb, flows)
             for number, flow in numbers:
                 tb.add_number(number, flow)
+            # At shutdown, requests under way (endpoint sockets above all, which
+            # stay open) get SHUTDOWN_S real seconds before they are cut.
             runner = web.AppRunner(create_app(tb, args.token,
-                                                ack_timeout_s=args.ack_timeout_s))
+                                              ack_timeout_s=args.ack_timeout_s,
+                                              events_webhooks=args.events_webhook,
+                                              records_webhooks=args.records_webhook),
+                                   shutdown_timeout=SHUTDOWN_S)
             await runner.setup()
             # What exists now (modules, flows, the app) lives as long as the server:
             # out of the collector's way, full collections (which stop the loop)
@@ -59,22 +78,49 @@ def serve(args: argparse.Namespace) -> int:
                 # second later.
                 site = web.TCPSite(runner, args.host, args.port, backlog=socket.SOMAXCONN)
                 await site.start()
+                stop = asyncio.Event()
+                # SIGTERM stops the server as Ctrl-C does: webhooks get their flush.
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
                 host, port = runner.addresses[0][:2]
                 what = "" if args.centre == "none" else f" the {args.centre} centre"
                 print(f"testbed serving{what} on http://{host}:{port} (Ctrl-C to stop)",
                       flush=True)
-                await asyncio.Event().wait()
+                instance = tb.instance
+                print(f"Connect instance {instance.instance_id} (region {instance.region}, "
+                      f"account {instance.account})", flush=True)
+                for url in args.events_webhook:
+                    print(f"contact events are POSTed to {url}", flush=True)
+                for url in args.records_webhook:
+                    print(f"contact records are POSTed to {url}", flush=True)
+                await stop.wait()
             finally:
                 with network_time():  # its shutdown timeouts are real seconds
                     await runner.cleanup()
 
     try:
-        run(serving(), speed=args.speed)
+        with _webhook_warnings():
+            run(serving(), speed=args.speed)
     except OSError as exc:
         print(f"testbed: error: cannot serve on {args.host}:{args.port}: {exc.strerror}",
               file=sys.stderr)
         return 1
     return 0
+
+
+@contextmanager
+def _webhook_warnings() -> Iterator[None]:
+    """Webhook warnings (deliveries failing, dropped, refused) as ``testbed: warning:`` lines."""
+    logger = logging.getLogger("testbed.server.webhook")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("testbed: warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def flows_in(directory: str) -> list[Flow | Bot | list[HoursOfOperation]]:
