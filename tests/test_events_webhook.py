@@ -220,6 +220,23 @@ async def test_a_webhook_that_cannot_be_reached_gets_every_event_once_it_listens
     assert (refused["failing"], refused["delivered"], refused["pending"]) == (True, 0, 8)
 
 
+async def test_webhook_retries_never_move_the_clock(testbed: Testbed) -> None:
+    receiver = Receiver(answers=[503] * 5)
+    again = Said("delivering again")
+    logger = logging.getLogger("testbed.server.webhook")
+    logger.addHandler(again)
+    try:
+        async with receiving(receiver) as hook, \
+                serving(testbed, events_webhooks=[hook], webhook_options=QUICK):
+            setup_queued_callback(testbed)
+            await testbed.run_until_idle()
+            finished = testbed.now
+            await again.heard.wait()  # five failures and their backoffs later
+            assert testbed.now == finished
+    finally:
+        logger.removeHandler(again)
+
+
 async def test_a_webhook_that_never_answers_keeps_the_newest_drops_the_oldest_and_says_so(
         testbed: Testbed, caplog: pytest.LogCaptureFixture) -> None:
     receiver = Receiver()

@@ -184,6 +184,8 @@ class Webhook:
             except TimeoutError:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            except Exception:  # a fault of the delivery itself: say it, lose nothing else
+                log.exception("webhook %s: delivery stopped by an error", self.url)
         left = self.pending
         if left:
             self.dropped += left
