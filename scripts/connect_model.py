@@ -69,9 +69,11 @@ def extract() -> dict[str, Any]:
     inputs: dict[str, str] = {}
     shapes: dict[str, Any] = {}
     errors: dict[str, Any] = {}
+    op_errors: dict[str, list[str]] = {}
     for name in SIMULATED:
         op = model["operations"][name]
         inputs[name] = op["input"]["shape"]
+        op_errors[name] = sorted(error["shape"] for error in op.get("errors", []))
         _shape(model, op["input"]["shape"], shapes)
         for error in op.get("errors", []):
             shape = model["shapes"][error["shape"]]
@@ -80,7 +82,7 @@ def extract() -> dict[str, Any]:
                 "members": sorted(shape.get("members", {})),
             }
     return {"botocore": botocore.__version__, "apiVersion": model["metadata"]["apiVersion"],
-            "operations": operations, "inputs": inputs,
+            "operations": operations, "inputs": inputs, "op_errors": op_errors,
             "shapes": dict(sorted(shapes.items())), "errors": dict(sorted(errors.items()))}
 
 

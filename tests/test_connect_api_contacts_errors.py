@@ -340,8 +340,8 @@ async def test_get_contact_attributes_of_an_unknown_id_is_resource_not_found(
 
 async def test_get_contact_attributes_with_a_too_long_id_is_refused(
         testbed: Testbed, connect_client: Any) -> None:
-    # The request check answers InvalidParameterException for every operation.
-    message = await refused(connect_client, "InvalidParameterException",
+    # GetContactAttributes' model has no InvalidParameterException.
+    message = await refused(connect_client, "InvalidRequestException",
                             "get_contact_attributes", InstanceId=testbed.instance.instance_id,
                             InitialContactId="c" * 257)
     assert "InitialContactId" in message
@@ -424,7 +424,7 @@ async def test_transfer_contact_with_an_unknown_flow_is_resource_not_found(
 async def test_transfer_contact_with_a_too_long_flow_id_is_refused(
         testbed: Testbed, connect_client: Any) -> None:
     contact_id = await live_call(connect_client, testbed)
-    message = await refused(connect_client, "InvalidParameterException", "transfer_contact",
+    message = await refused(connect_client, "InvalidRequestException", "transfer_contact",
                             **{**ids(testbed), "ContactFlowId": "f" * 501},
                             ContactId=contact_id)
     assert "ContactFlowId" in message
@@ -525,6 +525,12 @@ RAW_WRONG_TYPE = [
 ]
 
 
+def _bad_parameter(path: str) -> str:
+    """TransferContact's model lists no InvalidParameterException: it answers InvalidRequest."""
+    return "InvalidRequestException" if path == "/contact/transfer" else \
+        "InvalidParameterException"
+
+
 async def raw(served: ServedTestbed, method: str, path: str,
               body: dict[str, Any]) -> tuple[int, str, str]:
     body = {"InstanceId": served.testbed.instance.instance_id, **body}
@@ -539,7 +545,7 @@ async def test_raw_request_missing_a_required_member_is_invalid_parameter(
         served_testbed: ServedTestbed, method: str, path: str, body: dict[str, Any],
         member: str) -> None:
     status, code, message = await raw(served_testbed, method, path, body)
-    assert (status, code) == (400, "InvalidParameterException")
+    assert (status, code) == (400, _bad_parameter(path))
     assert message == f"{member}: required member missing"
 
 
@@ -549,7 +555,7 @@ async def test_raw_request_with_a_member_of_the_wrong_type_is_invalid_parameter(
         served_testbed: ServedTestbed, method: str, path: str, body: dict[str, Any],
         member: str) -> None:
     status, code, message = await raw(served_testbed, method, path, body)
-    assert (status, code) == (400, "InvalidParameterException")
+    assert (status, code) == (400, _bad_parameter(path))
     assert message.startswith(f"{member}: ")
 
 
@@ -561,13 +567,13 @@ async def test_raw_describe_contact_without_a_contact_id_is_no_operation(
         assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
 
 
-async def test_raw_get_contact_attributes_with_a_too_long_id_is_invalid_parameter(
+async def test_raw_get_contact_attributes_with_a_too_long_id_is_invalid_request(
         served_testbed: ServedTestbed) -> None:
     instance = served_testbed.testbed.instance.instance_id
     url = f"{served_testbed.url}/contact/attributes/{instance}/{'c' * 257}"
     async with served_testbed.session.get(url) as response:
         assert response.status == 400
-        assert response.headers["x-amzn-ErrorType"] == "InvalidParameterException"
+        assert response.headers["x-amzn-ErrorType"] == "InvalidRequestException"
         assert "InitialContactId" in (await response.json())["Message"]
 
 

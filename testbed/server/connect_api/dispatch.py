@@ -187,7 +187,17 @@ def connect_api(tb_of: Callable[[web.Request], Testbed], token: str | None
             if (request.content_length or 0) > MAX_BODY_BYTES:
                 raise ApiError("InvalidRequestException",
                                f"the request body is over {MAX_BODY_BYTES} bytes", status=413)
-            params = parse(op, labels, request.query, request.headers, await _body(request))
+            try:
+                params = parse(op, labels, request.query, request.headers,
+                               await _body(request))
+            except ApiError as invalid:
+                # An operation whose model has no InvalidParameterException
+                # (TransferContact, GetContactAttributes) answers a bad
+                # parameter with InvalidRequestException, as Connect does.
+                if invalid.code == "InvalidParameterException" and \
+                        invalid.code not in op.errors:
+                    invalid.code = "InvalidRequestException"
+                raise
             api = Api(tb, region, op.name)
             _check_instance(api, params)
             result = handler(api, params)

@@ -47,6 +47,7 @@ class Operation:
     pattern: re.Pattern[str]
     literal: int  # characters of the template outside labels: more is more specific
     input: str | None
+    errors: frozenset[str]  # the error shapes the model lists for it (simulated ones only)
 
 
 def _compile(uri: str) -> tuple[re.Pattern[str], int]:
@@ -68,7 +69,8 @@ def _operations() -> tuple[Operation, ...]:
     ops = []
     for name, (method, uri) in data["operations"].items():
         pattern, literal = _compile(uri)
-        ops.append(Operation(name, method, uri, pattern, literal, data["inputs"].get(name)))
+        ops.append(Operation(name, method, uri, pattern, literal, data["inputs"].get(name),
+                             frozenset(data["op_errors"].get(name, ()))))
     return tuple(sorted(ops, key=lambda op: -op.literal))
 
 
