@@ -17,7 +17,8 @@ slot, taking VOICE and TASK contacts):
   (routing_profiles.py: one per distinct set of queues, priorities and delays);
   a routing profile filter covers its agents and the contacts in its queues.
 - contacts count for their queue and channel: in queue from enqueue to dequeue,
-  scheduled while a callback (or task) waits out its delay.
+  scheduled while a callback waits out its initial delay (a task's delay comes
+  before its flow has chosen a queue, so a delayed task counts nowhere yet).
 """
 
 from __future__ import annotations
