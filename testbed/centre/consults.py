@@ -1,4 +1,10 @@
-"""Consults by agents: warm transfers and conferences, a part of the Switchboard."""
+"""Consults by agents: warm transfers and conferences, a part of the Switchboard.
+
+A consult of an agent or a queue makes a TRANSFER leg that queues for a second
+agent; a consult of an outside number makes an EXTERNAL_OUTBOUND leg that rings
+the number.  Either way the first agent then completes the transfer, joins all
+three or cancels; see docs/routing.md for who may hang up on whom.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,12 @@ from testbed.centre.transfers import QuickConnect
 from testbed.core.errors import StateError
 from testbed.core.messages import Conferenced, Connected, Consulting, Disconnected, Transferred
 from testbed.flows import Participant
-from testbed.records.contact_record import DisconnectReason, EventKind
+from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
 _E = EventKind
 _AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
 _CUSTOMER_DISCONNECT = DisconnectReason.CUSTOMER_DISCONNECT
+_THIRD_PARTY_DISCONNECT = DisconnectReason.THIRD_PARTY_DISCONNECT
 
 __all__ = ["Consults"]
 
@@ -22,31 +29,66 @@ class Consults:
     """Consults by agents (warm transfers and conferences), a part of the Switchboard.
 
     The agent's contact (the first leg) puts its customer on hold and a new contact
-    (the consult leg: InitiationMethod TRANSFER, PreviousContactId the first) runs the
-    quick connect's flow without the customer.  Once a second agent takes the leg, the
-    two agents talk; then the first agent completes the transfer (they leave, the
-    customer joins the leg), joins all three (a conference), or drops the leg and
-    resumes.  ``contact.leg`` links the two live legs; see docs/routing.md.
+    (the consult leg, PreviousContactId the first) calls the second party without the
+    customer: for an agent or a queue a TRANSFER leg runs the quick connect's flow and
+    queues; for an outside number an EXTERNAL_OUTBOUND leg rings it.  Once the second
+    party joins (an agent takes the leg, the number answers), the agent talks with them;
+    then completes the transfer (the agent leaves, the customer joins the leg), joins
+    all three (a conference), or drops the leg and resumes.  ``contact.leg`` links the
+    two live legs; the outside party of a leg is its ``third``.
     """
 
     def _consult(self: SwitchboardCore, agent: Agent, contact: Contact,
                  quick: QuickConnect) -> None:
         if contact.leg is not None:
             raise StateError(f"contact {contact.id!r}: a consult is under way already")
-        if quick.number is not None:
-            raise StateError(f"contact {contact.id!r}: a consult with a phone number quick "
-                             f"connect ({quick.name!r}) is not simulated; use transfer")
         kind, target = quick.target
         self._log(contact.id, _E.QUICK_CONNECT, (quick.name, agent.username, kind, target))
         if contact.state is ContactState.CONNECTED:
             self._put_on_hold(agent, contact, consult=True)
-        leg = self._transfer_leg(contact, quick, on_line=True)
+        number = quick.number
+        if number is None:
+            leg = self._transfer_leg(contact, quick, on_line=True)
+        else:  # the outside party's record: its number is the leg's CustomerEndpoint
+            leg = self._next_leg(contact, InitiationMethod.EXTERNAL_OUTBOUND,
+                                 contact.queue_name or "", customer=number)
         leg.customer_on_line = False  # the customer is on hold on the first leg
         contact.leg = leg
         leg.leg = contact
         agent.line.send(Consulting(contact.id, leg.id))
+        if number is not None:
+            leg.state = ContactState.TRANSFERRING
+            leg.timer = self.call_later(self.ring_timeout_s, self._consult_unanswered, leg)
+            self._ring_third_party(leg, number)
+            return
         assert quick.flow is not None
         self._run_flow(leg, self.flows[quick.flow], Participant.CUSTOMER)
+
+    def _consult_unanswered(self: SwitchboardCore, leg: Contact) -> None:
+        """Nobody answered the outside number in ``ring_timeout_s``: the leg ends
+        (TELECOM_UNANSWERED); the customer stays on hold."""
+        leg.timer = None
+        self._drop_third_party(leg, "NO_ANSWER")
+        self._end(leg, DisconnectReason.TELECOM_UNANSWERED)
+
+    def _consult_answered(self: SwitchboardCore, leg: Contact) -> None:
+        """The outside number answered the consult leg (ConnectedToSystem): it talks with
+        the consulting agent."""
+        third, first = leg.third, leg.leg
+        assert third is not None and first is not None
+        leg.cancel_timer()
+        leg.state = ContactState.CONNECTED
+        self._log(leg.id, _E.CONNECTED_TO_SYSTEM)
+        consulting = first.agent
+        third.line.send(Connected(leg.id, consulting.username if consulting is not None
+                                  else leg.phone.number))
+        if consulting is not None:
+            consulting.line.send(Connected(leg.id, leg.third_number or ""))
+
+    def _outside_party_left(self: SwitchboardCore, leg: Contact) -> None:
+        """The outside party of a consult leg hung up (before or after answering)."""
+        self._drop_third_party(leg, str(_THIRD_PARTY_DISCONNECT))
+        self._end(leg, _THIRD_PARTY_DISCONNECT)
 
     def _consult_connected(self: SwitchboardCore, leg: Contact) -> None:
         """The second agent took the consult leg (whisper over): the two agents talk."""
@@ -77,9 +119,11 @@ class Consults:
         return leg
 
     def _complete_transfer(self: SwitchboardCore, contact: Contact) -> None:
-        """The consulting agent leaves; the customer joins the second party on the leg."""
+        """The consulting agent leaves; the customer joins the second party on the leg.
+        The first contact's TransferCompletedTimestamp is now, and its
+        TransferredToEndpoint the outside number when the leg is one."""
         leg = self._consult_leg(contact, "complete_transfer")
-        self._log(contact.id, _E.TRANSFERRED, None)
+        self._log(contact.id, _E.TRANSFERRED, leg.third_number)
         self._hand_over(contact, leg)
 
     def _hand_over(self: SwitchboardCore, contact: Contact, leg: Contact) -> None:
@@ -92,16 +136,26 @@ class Consults:
         phone = contact.phone
         leg.customer_on_line = True
         phone.line.send(Transferred(contact.id, leg.id))
+        third = leg.third
+        if third is not None:
+            leg.state = ContactState.THIRD_PARTY  # the customer talks to an outside party
+        if conference:
+            return
+        self._log(leg.id, _E.JOINED)
         second = leg.agent
-        if not conference and second is not None:
+        if second is not None:
             phone.line.send(Connected(leg.id, second.username))
             second.line.send(Connected(leg.id, phone.number))
+        elif third is not None:
+            phone.line.send(Connected(leg.id, leg.third_number or ""))
+            third.line.send(Connected(leg.id, phone.number))
 
     def _conference(self: SwitchboardCore, agent: Agent, contact: Contact) -> None:
         """Customer, consulting agent and second party all talk: the hold ends."""
         leg = self._consult_leg(contact, "conference")
         self._take_off_hold(agent, contact, notify=False)  # they hear conferenced instead
         self._log(contact.id, _E.CONFERENCE, agent.username)
+        self._log(leg.id, _E.JOINED)
         leg.customer_on_line = True
         joined = Conferenced(contact.id, leg.id)
         agent.line.send(joined)
@@ -109,6 +163,8 @@ class Consults:
         second = leg.agent
         if second is not None:
             second.line.send(joined)
+        elif leg.third is not None:
+            leg.third.line.send(joined)
 
     def _cancel_consult(self: SwitchboardCore, agent: Agent, contact: Contact) -> None:
         """Drop the consult leg (AGENT_DISCONNECT) and take the customer off hold."""
@@ -127,7 +183,7 @@ class Consults:
         if leg.customer_on_line:
             self._hand_over(contact, leg)
         elif leg.state is ContactState.CONNECTED:
-            self._log(contact.id, _E.TRANSFERRED, None)
+            self._log(contact.id, _E.TRANSFERRED, leg.third_number)
             self._hand_over(contact, leg)
         else:
             self._end(contact, _AGENT_DISCONNECT)

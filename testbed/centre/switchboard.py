@@ -263,7 +263,8 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
         return endpoint
 
     def disconnect_phone(self, number: str) -> None:
-        """The caller's line went away: its live calls end (CUSTOMER_DISCONNECT).
+        """The caller's line went away: its live calls end (CUSTOMER_DISCONNECT), and
+        where it is the outside party of a transfer or a consult, it hangs up.
 
         Callbacks still scheduled or queued for it stay; their dial-out goes
         unanswered unless the number connects again.
@@ -274,6 +275,10 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
         for contact in list(phone.contacts.values()):
             if contact.customer_on_line or contact.state is ContactState.RINGING:
                 self._end(contact, _CUSTOMER_DISCONNECT)
+        if phone._legs:
+            for leg in list(phone._legs.values()):
+                if leg.third is phone:
+                    self._from_third_party(phone, leg, Hangup(leg.id))
         phone.line.close()
 
     def _release_if_done(self, phone: Phone) -> None:
@@ -400,14 +405,24 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
             self._refuse(phone.line, "bad_state", str(exc), contact.id)
 
     def _from_third_party(self, phone: Phone, contact: Contact, message: Message) -> None:
-        """A message from the outside party of a transfer: answer the ring or hang up."""
-        if isinstance(message, Answer) and contact.state is not ContactState.THIRD_PARTY:
+        """A message from the outside party of a transfer or a consult: answer the ring
+        or hang up."""
+        consult = contact.method is InitiationMethod.EXTERNAL_OUTBOUND  # an agent's consult
+        if isinstance(message, Hangup):
+            if consult:
+                self._outside_party_left(contact)
+            else:
+                self._third_party_hung_up(contact)
+        elif isinstance(message, Answer) and contact.state is ContactState.TRANSFERRING \
+                and consult:
+            self._consult_answered(contact)
+        elif isinstance(message, Answer) and contact.state is not ContactState.THIRD_PARTY \
+                and not consult:
             self._third_party_answered(contact)
-        elif isinstance(message, Hangup):
-            self._third_party_hung_up(contact)
         else:
             self._refuse(phone.line, "bad_state", f"contact {contact.id!r}: the outside party "
-                         f"of a transfer may answer its ring and hang up", contact.id)
+                         f"of a transfer or consult may answer its ring and hang up",
+                         contact.id)
 
     def _say(self, contact: Contact, text: str) -> None:
         run = contact.run

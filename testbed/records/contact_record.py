@@ -50,6 +50,7 @@ class InitiationMethod(StrEnum):
     TRANSFER = "TRANSFER"
     QUEUE_TRANSFER = "QUEUE_TRANSFER"
     API = "API"
+    EXTERNAL_OUTBOUND = "EXTERNAL_OUTBOUND"  # an agent's consult leg to an outside number
 
 
 class DisconnectReason(StrEnum):
@@ -95,6 +96,8 @@ class EventKind(StrEnum):
     RESUME = "RESUME"                          # agent username: the hold is over
     CONFERENCE = "CONFERENCE"                  # agent username: the agent joined customer and
                                                #  consult leg (logged on the first contact)
+    JOINED = "JOINED"                          # None: the customer joined this consult leg (a
+                                               #  completed transfer or a conference)
     MUTE = "MUTE"                              # (agent username, "agent" | "customer")
     UNMUTE = "UNMUTE"                          # (agent username, "agent" | "customer")
     ACW_STARTED = "ACW_STARTED"                # agent username
@@ -200,6 +203,11 @@ class ContactRecord:
     transferred_to_endpoint: str | None = None
     transfer_completed_timestamp: datetime | None = None
     scheduled_timestamp: datetime | None = None
+    #: ExternalThirdParty.ExternalThirdPartyInteractionDuration of an EXTERNAL_OUTBOUND
+    #: consult leg that was answered and has ended: whole seconds the outside party
+    #: talked with the customer (from the transfer's completion or the conference to the
+    #: disconnect; 0 when they only talked with the agent).
+    external_third_party_interaction_duration_s: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -231,6 +239,7 @@ class ContactRecord:
                 value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
         queue, agent = ctr.get("Queue"), ctr.get("Agent")
+        external = ctr.get("ExternalThirdParty")
         customer = ctr.get("CustomerEndpoint")
         reason = ctr.get("DisconnectReason")
         initiation = ts(ctr["InitiationTimestamp"])
@@ -267,6 +276,8 @@ class ContactRecord:
             transferred_to_endpoint=_address(ctr.get("TransferredToEndpoint")),
             transfer_completed_timestamp=ts(ctr.get("TransferCompletedTimestamp")),
             scheduled_timestamp=ts(ctr.get("ScheduledTimestamp")),
+            external_third_party_interaction_duration_s=None if external is None
+            else external.get("ExternalThirdPartyInteractionDuration"),
         )
 
     def to_ctr(self) -> dict[str, Any]:
@@ -317,6 +328,9 @@ class ContactRecord:
             "TransferredToEndpoint": _endpoint(self.transferred_to_endpoint),
             "TransferCompletedTimestamp": format_timestamp(self.transfer_completed_timestamp),
             "ScheduledTimestamp": format_timestamp(self.scheduled_timestamp),
+            "ExternalThirdParty": None if self.external_third_party_interaction_duration_s is None
+            else {"ExternalThirdPartyInteractionDuration":
+                  self.external_third_party_interaction_duration_s},
         }
 
 

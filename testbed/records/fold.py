@@ -17,6 +17,9 @@ Rules of the fold:
   ends there.  Each hold lasts whole seconds (its ends rounded first), so
   CustomerHoldDuration is the sum of the holds shown and AgentInteractionDuration
   (connected time less hold time) is never negative.
+* JOINED marks when the customer joined a consult leg; an answered
+  EXTERNAL_OUTBOUND leg's ExternalThirdPartyInteractionDuration counts from
+  it to the disconnect (0 without it).
 * Timestamps are whole seconds: milliseconds are rounded first, so float
   noise never crosses a second.
 """
@@ -56,12 +59,15 @@ _UPDATED = EventKind.UPDATED
 _TRANSFERRED = EventKind.TRANSFERRED
 _HOLD = EventKind.HOLD
 _RESUME = EventKind.RESUME
+_JOINED = EventKind.JOINED
 _CALLBACK = InitiationMethod.CALLBACK
+_EXTERNAL = InitiationMethod.EXTERNAL_OUTBOUND
 # The kinds that change a record field (OFFERED, COMPLETED, agent events and
 # the like do not).
 _FOLDED = frozenset((_INITIATED, _CONNECTED_TO_SYSTEM, _SCHEDULED, _ENQUEUED, _DEQUEUED,
                      _CONNECTED_TO_AGENT, _NEXT_CONTACT, _ATTRIBUTES, _DISCONNECTED,
-                     _ACW_STARTED, _ACW_ENDED, _UPDATED, _TRANSFERRED, _HOLD, _RESUME))
+                     _ACW_STARTED, _ACW_ENDED, _UPDATED, _TRANSFERRED, _HOLD, _RESUME,
+                     _JOINED))
 
 
 class _Stamps(dict[int, datetime]):
@@ -127,6 +133,7 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
     attributes: dict[str, str] = {}
     held: float | None = None  # the open hold's start
     holds = hold_s = longest_hold_s = 0
+    joined: float | None = None  # when the customer joined this consult leg
     data: Any
     for t, _cid, kind, data in events:
         if kind is _INITIATED:
@@ -175,6 +182,8 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
             hold_s += length
             longest_hold_s = max(longest_hold_s, length)
             held = None
+        elif kind is _JOINED:
+            joined = t
     start_s = round(initiated * 1000) // 1000
     queue_info = None
     if queue is not None:
@@ -198,6 +207,9 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
         None if system is None else at[round(system * 1000) // 1000], queue_info, agent_info,
         None if disconnect is None else at[round(disconnect * 1000) // 1000],
         reason, previous_id, next_id, customer, "VOICE", attributes, system_endpoint)
+    if method is _EXTERNAL and system is not None and disconnect is not None:
+        record = replace(record, external_third_party_interaction_duration_s=0 if joined is None
+                         else round(disconnect * 1000) // 1000 - round(joined * 1000) // 1000)
     if fields is None and transferred is None:
         return record
     return _with_fields(record, fields or {}, transferred_to,
