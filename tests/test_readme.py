@@ -30,3 +30,7 @@ async def test_readme_hold_and_transfer_example_passes(testbed: Testbed) -> None
 
 async def test_readme_served_example_passes(served_testbed: ServedTestbed) -> None:
     await _example("test_desktop_takes_a_call")(served_testbed)
+
+
+async def test_readme_connect_api_example_passes(testbed: Testbed, connect_client: Any) -> None:
+    await _example("test_dialler_queues_the_answered_call")(testbed, connect_client)
