@@ -9,7 +9,9 @@ and scenarios without holds or transfers draw exactly what they drew before.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from testbed.load.run import LoadResult, LoadRun
 from testbed.load.scenario import Scenario
 from testbed.records.contact_record import ContactRecord, InitiationMethod
 from testbed.records.export import ctr_lines
+from testbed.records.metrics import historical_by_agent
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scripts" / "scenarios"
 
@@ -113,6 +116,30 @@ async def test_report_counts_match_the_records(tmp_path: Path) -> None:
         1 for r in records if r.initiation_method is InitiationMethod.INBOUND)
 
 
+async def test_the_report_per_agent_matches_the_per_agent_metrics(tmp_path: Path) -> None:
+    result = await run_file(write(tmp_path, scenario_text()))
+    by_agent: dict[str, dict[str, Any]] = {}
+    for row in historical_by_agent(result.records, timedelta(days=1)):
+        mine = by_agent.setdefault(row.agent, {"handled": 0, "put_on_hold": 0,
+                                               "transferred_in": 0, "transferred_out": 0})
+        for key in mine:
+            mine[key] += getattr(row, f"contacts_{key}")
+    agents = {a.agent: a for a in result.report.agents}
+    assert set(agents) == set(by_agent)
+    for name, counts in by_agent.items():
+        report = agents[name]
+        assert (report.handled, report.put_on_hold, report.transferred_in,
+                report.transferred_out) == (counts["handled"], counts["put_on_hold"],
+                                            counts["transferred_in"],
+                                            counts["transferred_out"])
+    support = [a for a in result.report.agents if a.agent.startswith("support")]
+    billing = [a for a in result.report.agents if a.agent.startswith("billing")]
+    assert sum(a.transferred_out for a in support) == sum(a.transferred_in for a in billing) > 0
+    assert all(a.put_on_hold == 0 and a.avg_hold_s is None for a in billing)
+    names = [a["agent"] for a in result.report.to_json()["agents"]]
+    assert names == sorted(names) and names[0] == "billing1"
+
+
 async def test_the_same_seed_gives_the_same_records(tmp_path: Path) -> None:
     path = write(tmp_path, scenario_text())
     first, again = await run_file(path), await run_file(path)
@@ -182,7 +209,12 @@ MORNING_PEAK_300_REPORT = {
 async def test_a_scenario_without_holds_or_transfers_gives_the_numbers_it_gave() -> None:
     result = await run_file(SCENARIOS / "morning-peak.toml", callers=300)
     assert digest(result.records) == MORNING_PEAK_300
-    assert result.report.to_json() == MORNING_PEAK_300_REPORT
+    report = result.report.to_json()
+    agents = report.pop("agents")  # reported per agent since then
+    assert report == MORNING_PEAK_300_REPORT
+    assert sum(a["handled"] for a in agents) == 276
+    assert {(a["put_on_hold"], a["avg_hold_s"], a["transferred_in"], a["transferred_out"])
+            for a in agents} == {(0, None, 0, 0)}
 
 
 # -- strict keys ------------------------------------------------------------------------

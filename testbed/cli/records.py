@@ -4,7 +4,8 @@ Historical metrics print as one table per queue with a row per interval and
 the metrics as columns, headed by Connect's names and grouped (contacts,
 times, rates): whole groups side by side as far as the terminal width
 allows, a group split only where it is wider than the terminal, so every
-table reads at 80 columns.
+table reads at 80 columns.  By agent (``by`` "agent"), one table per agent
+holds the hold and transfer metrics Connect groups by agent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.table import Table
@@ -23,9 +25,17 @@ from rich.table import Table
 from testbed.cli.common import cell, open_run, usage_error, warn
 from testbed.records.contact_record import ContactRecord, format_timestamp, instant_of
 from testbed.records.export import contact_events, csv_text, ctr_lines
-from testbed.records.metrics import QueueInterval, historical, interval_start, realtime, unfinished
+from testbed.records.metrics import (
+    AgentInterval,
+    QueueInterval,
+    historical,
+    historical_by_agent,
+    interval_start,
+    realtime,
+    unfinished,
+)
 
-__all__ = ["export", "interval_tables", "metrics", "read_ctr_lines"]
+__all__ = ["agent_tables", "export", "interval_tables", "metrics", "read_ctr_lines"]
 
 
 def export(args: argparse.Namespace) -> int:
@@ -101,7 +111,18 @@ def metrics(args: argparse.Namespace) -> int:
         console.print("agents: " + (", ".join(f"{state} {count}" for state, count
                                               in sorted(now.agents.items())) or "none"))
         return 0
-    rows = historical(records, args.interval, args.service_level)
+    # ``by`` "agent": the hold and transfer metrics per agent instead of per queue.
+    by_agent = getattr(args, "by", "queue") == "agent"
+    rows: Sequence[_Row]
+    if by_agent:
+        agent_rows = historical_by_agent(records, args.interval)
+        rows, tables = agent_rows, agent_tables(agent_rows, args.interval, console.width)
+        empty = "no contact an agent took has finished: no interval to show"
+    else:
+        queue_rows = historical(records, args.interval, args.service_level)
+        rows, tables = queue_rows, interval_tables(
+            queue_rows, args.interval, sorted(set(args.service_level)), console.width)
+        empty = "no queued contact has finished: no interval to show"
     note = _mid_run_note(records, last, args.interval,
                          "the export" if exported is not None else "the store")
     if args.json:
@@ -111,23 +132,32 @@ def metrics(args: argparse.Namespace) -> int:
         return 0
     days = sorted({r.start.date() for r in rows})
     dates = "" if not days else f", {days[0]}" + (f" to {days[-1]}" if len(days) > 1 else "")
-    console.print(f"[bold]Historical metrics[/bold], {_duration_text(args.interval)} "
-                  f"intervals{dates} (UTC)", soft_wrap=True)
+    console.print(f"[bold]Historical metrics{' by agent' if by_agent else ''}[/bold], "
+                  f"{_duration_text(args.interval)} intervals{dates} (UTC)", soft_wrap=True)
     if not rows:
-        console.print("no queued contact has finished: no interval to show")
-    for table in interval_tables(rows, args.interval, sorted(set(args.service_level)),
-                                 console.width):
+        console.print(empty)
+    for table in tables:
         console.print(table)
     if note:
         console.print(f"[yellow]note[/yellow]: {note}", soft_wrap=True)
     return 0
 
 
+class _Row(Protocol):
+    """A row of historical metrics: a queue's or an agent's interval."""
+
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class _Column:
     header: str
     group: str
-    value: Callable[[QueueInterval], float | None]
+    value: Callable[[Any], float | None]
 
 
 def _columns(service_levels_s: Sequence[int]) -> list[_Column]:
@@ -156,13 +186,35 @@ def _service_level(x: int) -> Callable[[QueueInterval], float | None]:
     return lambda r: r.service_level.get(x)
 
 
+#: The per-agent columns: Connect's hold and transfer metrics grouped by agent.
+_AGENT_COLUMNS = (
+    _Column("CONTACTS_HANDLED", "contacts", lambda r: r.contacts_handled),
+    _Column("CONTACTS_PUT_ON_HOLD", "holds", lambda r: r.contacts_put_on_hold),
+    _Column("AVG_HOLD_TIME", "holds", lambda r: r.avg_hold_time_s),
+    _Column("CONTACTS_TRANSFERRED_IN", "transfers", lambda r: r.contacts_transferred_in),
+    _Column("CONTACTS_TRANSFERRED_OUT", "transfers", lambda r: r.contacts_transferred_out),
+)
+
+
 def interval_tables(rows: Sequence[QueueInterval], interval: timedelta,
                     service_levels_s: Sequence[int], width: int) -> Iterator[Table]:
     """Historical metrics as tables no wider than ``width``: per queue, a row per
     interval and the metric columns, whole groups side by side while they fit (a group
     wider than the width on its own is split)."""
+    return _tables(rows, [r.queue for r in rows], _columns(service_levels_s), interval, width)
+
+
+def agent_tables(rows: Sequence[AgentInterval], interval: timedelta,
+                 width: int) -> Iterator[Table]:
+    """Per-agent metrics as ``interval_tables`` lays them out: per agent, a row per
+    interval."""
+    return _tables(rows, [r.agent for r in rows], list(_AGENT_COLUMNS), interval, width)
+
+
+def _tables(rows: Sequence[_Row], names: Sequence[str], columns: list[_Column],
+            interval: timedelta, width: int) -> Iterator[Table]:
+    """Tables of ``rows`` (each named by ``names``, the same length), one per name."""
     label = _interval_label(rows, interval)
-    columns = _columns(service_levels_s)
     # What each column takes: its widest text, padding and a border.
     cost = {c.header: max([len(c.header), *(len(cell(c.value(r))) for r in rows)]) + 3
             for c in columns}
@@ -182,11 +234,11 @@ def interval_tables(rows: Sequence[QueueInterval], interval: timedelta,
                 used = first
             chunks[-1].append(column)
             used += cost[column.header]
-    for queue in sorted({r.queue for r in rows}):
-        mine = [r for r in rows if r.queue == queue]
+    for name in sorted(set(names)):
+        mine = [r for r, n in zip(rows, names, strict=True) if n == name]
         for chunk in chunks:
-            names = dict.fromkeys(c.group for c in chunk)
-            table = Table(title=f"{queue}: {', '.join(names)}", title_justify="left")
+            groups_shown = dict.fromkeys(c.group for c in chunk)
+            table = Table(title=f"{name}: {', '.join(groups_shown)}", title_justify="left")
             table.add_column("interval", no_wrap=True)
             for column in chunk:
                 table.add_column(column.header, justify="right")
@@ -200,14 +252,13 @@ def _clock(interval: timedelta) -> str:
     return "%H:%M" if interval % timedelta(minutes=1) == timedelta(0) else "%H:%M:%S"
 
 
-def _interval_label(rows: Sequence[QueueInterval],
-                    interval: timedelta) -> Callable[[QueueInterval], str]:
+def _interval_label(rows: Sequence[_Row], interval: timedelta) -> Callable[[_Row], str]:
     """Labels such as 11:45-12:00, with the date (04-08 11:45-12:00) when the intervals
     span days."""
     clock = _clock(interval)
     dated = len({r.start.date() for r in rows}) > 1 or interval >= timedelta(days=1)
 
-    def label(row: QueueInterval) -> str:
+    def label(row: _Row) -> str:
         span = f"{row.start.strftime(clock)}-{row.end.strftime(clock)}"
         return f"{row.start:%m-%d} {span}" if dated else span
 

@@ -17,7 +17,12 @@ seconds, which would bias short waits):
 - transferred out: contacts an agent transferred (TransferCompletedTimestamp
   set), in their own queue; transferred in: TRANSFER contacts, in the queue
   they were sent to.  A transferred contact is not "called back", and the
-  contact a transfer makes is not another caller.
+  contact a transfer (an agent's, a queue-to-queue one, a consult's) makes is
+  not another caller.
+- per agent (``agents``): the contacts each agent was connected to (handled),
+  and of those the ones put on hold with their average hold, the TRANSFER
+  contacts (transferred in) and those the agent transferred (transferred
+  out), as Connect groups its hold and transfer metrics by agent.
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ from typing import Any
 
 from testbed.records.contact_record import Entry, EventKind, InitiationMethod
 
-__all__ = ["QueueReport", "Report", "build_report", "waits_by_queue"]
+__all__ = ["AgentReport", "QueueReport", "Report", "build_report", "waits_by_queue"]
 
 _E = EventKind
 _ON_CONTACT = ("Busy", "AfterContactWork")
+# Contacts that go on with a caller already counted, or that no caller made.
+_NOT_CALLERS = (InitiationMethod.CALLBACK, InitiationMethod.TRANSFER,
+                InitiationMethod.QUEUE_TRANSFER, InitiationMethod.EXTERNAL_OUTBOUND)
 
 
 @dataclass(frozen=True)
@@ -68,26 +76,45 @@ class QueueReport:
 
 
 @dataclass(frozen=True)
+class AgentReport:
+    agent: str
+    handled: int
+    put_on_hold: int = 0
+    avg_hold_s: float | None = None
+    transferred_in: int = 0
+    transferred_out: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agent": self.agent, "handled": self.handled, "put_on_hold": self.put_on_hold,
+                "avg_hold_s": self.avg_hold_s, "transferred_in": self.transferred_in,
+                "transferred_out": self.transferred_out}
+
+
+@dataclass(frozen=True)
 class Report:
     callers: int
     duration_s: float
     queues: tuple[QueueReport, ...]
     agent_occupancy: float | None
+    agents: tuple[AgentReport, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"callers": self.callers, "duration_s": round(self.duration_s, 3),
                 "agent_occupancy": self.agent_occupancy,
-                "queues": [q.to_json() for q in self.queues]}
+                "queues": [q.to_json() for q in self.queues],
+                "agents": [a.to_json() for a in self.agents]}
 
 
 class _Contact:
-    __slots__ = ("callback", "enqueue", "handled", "held", "hold_s", "holds", "initiated",
-                 "left", "next_contact", "queue", "transfer", "transferred")
+    __slots__ = ("agent", "callback", "caller", "enqueue", "handled", "held", "hold_s", "holds",
+                 "initiated", "left", "next_contact", "queue", "transfer", "transferred")
 
     def __init__(self, t: float, method: str) -> None:
         self.initiated = t
         self.callback = method == InitiationMethod.CALLBACK
         self.transfer = method == InitiationMethod.TRANSFER
+        self.caller = method not in _NOT_CALLERS  # a new caller's first contact
+        self.agent: str | None = None  # the agent it was connected to
         self.queue: str | None = None
         self.enqueue: float | None = None
         self.left: float | None = None
@@ -119,6 +146,7 @@ def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
             c.left = t
         elif kind is connected:
             c.handled = True
+            c.agent = data
         elif kind is next_contact:
             c.next_contact = True
         elif kind is hold:
@@ -204,8 +232,25 @@ def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20
             transferred_in=sum(1 for c in group if c.transfer),
         ))
     end = last[0]
-    callers = sum(1 for c in contacts.values() if not c.callback and not c.transfer)
-    return Report(callers, end, tuple(queues), occupancy.result(end))
+    callers = sum(1 for c in contacts.values() if c.caller)
+    return Report(callers, end, tuple(queues), occupancy.result(end), _agents(contacts))
+
+
+def _agents(contacts: dict[str, _Contact]) -> tuple[AgentReport, ...]:
+    per_agent: dict[str, list[_Contact]] = {}
+    for c in contacts.values():
+        if c.agent is not None:
+            per_agent.setdefault(c.agent, []).append(c)
+    out = []
+    for name in sorted(per_agent):
+        group = per_agent[name]
+        held = [c.hold_s for c in group if c.holds]
+        out.append(AgentReport(
+            agent=name, handled=len(group), put_on_hold=len(held),
+            avg_hold_s=round(sum(held) / len(held), 3) if held else None,
+            transferred_in=sum(1 for c in group if c.transfer),
+            transferred_out=sum(1 for c in group if c.transferred)))
+    return tuple(out)
 
 
 class _Occupancy:

@@ -4,8 +4,9 @@ Because they are a function of the events, the same run gives the same
 numbers live, after a restart (reopened store) and from an exported file.
 
 Real-time metrics (``realtime``) describe one instant; historical metrics
-(``historical``) aggregate intervals per queue.  Names follow Amazon
-Connect's metric names; each docstring gives the formula.
+aggregate intervals per queue (``historical``) or per agent
+(``historical_by_agent``).  Names follow Amazon Connect's metric names; each
+docstring gives the formula.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from testbed.records.contact_record import (
     instant_of,
 )
 
-__all__ = ["QueueInterval", "QueueNow", "RealtimeMetrics", "historical", "interval_start",
-           "realtime", "unfinished"]
+__all__ = ["AgentInterval", "QueueInterval", "QueueNow", "RealtimeMetrics", "historical",
+           "historical_by_agent", "interval_start", "realtime", "unfinished"]
 
 _E = EventKind
 
@@ -274,6 +275,82 @@ def historical(records: Iterable[ContactRecord], interval: timedelta = timedelta
             service_level={x: _percent(sum(1 for d in durations if d < x), len(queued))
                            for x in levels},
             abandonment_rate=_percent(len(abandoned), len(queued)),
+        ))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInterval:
+    """Historical metrics of one agent over ``[start, end)``, as Connect groups its
+    hold and transfer metrics by agent.
+
+    A record counts for the agent of its Agent part (the agent it was connected to),
+    in the interval in which it closed, like the queue metrics (``QueueInterval``);
+    records no agent took are left out.
+
+    - ``contacts_handled`` (CONTACTS_HANDLED): records with
+      Agent.ConnectedToAgentTimestamp.
+    - ``contacts_put_on_hold`` (CONTACTS_PUT_ON_HOLD): handled records whose customer
+      the agent put on hold at least once (NumberOfHolds > 0).
+    - ``avg_hold_time_s`` (AVG_HOLD_TIME): mean CustomerHoldDuration of those; None
+      when none was held.
+    - ``contacts_transferred_in`` (CONTACTS_TRANSFERRED_IN): handled records whose
+      InitiationMethod is TRANSFER (a cold transfer's contact or a consult leg the agent
+      took).
+    - ``contacts_transferred_out`` (CONTACTS_TRANSFERRED_OUT): handled records the agent
+      transferred (TransferCompletedTimestamp set).
+    """
+
+    agent: str
+    start: datetime
+    end: datetime
+    contacts_handled: int = 0
+    contacts_put_on_hold: int = 0
+    avg_hold_time_s: float | None = None
+    contacts_transferred_in: int = 0
+    contacts_transferred_out: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        def ts(value: datetime) -> str:
+            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        return {
+            "Agent": self.agent, "IntervalStart": ts(self.start), "IntervalEnd": ts(self.end),
+            "CONTACTS_HANDLED": self.contacts_handled,
+            "CONTACTS_PUT_ON_HOLD": self.contacts_put_on_hold,
+            "AVG_HOLD_TIME": self.avg_hold_time_s,
+            "CONTACTS_TRANSFERRED_IN": self.contacts_transferred_in,
+            "CONTACTS_TRANSFERRED_OUT": self.contacts_transferred_out,
+        }
+
+
+def historical_by_agent(records: Iterable[ContactRecord],
+                        interval: timedelta = timedelta(minutes=15)) -> list[AgentInterval]:
+    """Historical hold and transfer metrics per agent and interval, from contact records
+    only; listed in order of interval, then agent username."""
+    if interval <= timedelta(0):
+        raise ValueError(f"interval must be positive, got {interval}")
+    groups: dict[tuple[datetime, str], list[ContactRecord]] = {}
+    for record in records:
+        agent = record.agent
+        if agent is None or record.disconnect_timestamp is None:
+            continue
+        start = interval_start(record.disconnect_timestamp, interval)
+        groups.setdefault((start, agent.username), []).append(record)
+    out = []
+    for (start, username), group in sorted(groups.items()):
+        handled = [r for r in group if _handled(r)]
+        held = [r.agent.customer_hold_duration_s for r in handled
+                if r.agent and r.agent.number_of_holds > 0]
+        out.append(AgentInterval(
+            agent=username, start=start, end=start + interval,
+            contacts_handled=len(handled),
+            contacts_put_on_hold=len(held),
+            avg_hold_time_s=_mean(held),
+            contacts_transferred_in=sum(
+                1 for r in handled if r.initiation_method is InitiationMethod.TRANSFER),
+            contacts_transferred_out=sum(
+                1 for r in handled if r.transfer_completed_timestamp is not None),
         ))
     return out
 
