@@ -15,9 +15,16 @@
                      [--patience S] [--json]
     testbed load SCENARIO.toml [--callers N] [--seed S] [--virtual | --speed N]
                  [--out DIR [--overwrite]] [--json]
+    testbed sweep SCENARIO.toml --vary KEY=VALUES [--vary ...] [--replications N]
+                  [--callers N] [--target METRIC>=X] [--queue NAME] [--service-level X,...]
+                  [--scheduler ADDRESS | --workers N] [--out DIR [--overwrite]] [--json]
+    testbed scenario from-ctr EXPORT... [--out FILE [--overwrite]] [--interval 15m]
+                  [--queue NAME] [--arrivals rates|times] [--name NAME] [--allow-odd]
+                  [--json]
 
-Exit status: 0 on success, 1 when a run fails, 2 for usage errors (a bad
-flag value, an unknown demo), with a one-line message naming the bad value.
+Exit status: 0 on success, 1 when a run fails (a sweep: when any of its runs
+did), 2 for usage errors (a bad flag value, an unknown demo, an export with
+odd records), with a one-line message naming the bad value; 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from testbed.cli.load import load
 from testbed.cli.parser import build_parser
 from testbed.cli.records import export, metrics
 from testbed.cli.serve import serve
+from testbed.cli.sweep import from_ctr_command, sweep_command
 from testbed.core.errors import TestbedError
 
 __all__ = ["build_parser", "main"]
@@ -53,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return flow_run(args) if args.flow_command == "run" else flow_check(args)
         if args.command == "load":
             return load(args)
+        if args.command == "sweep":
+            return sweep_command(args)
+        if args.command == "scenario":
+            return from_ctr_command(args)
     except TestbedError as exc:
         print(f"testbed: error: {exc}", file=sys.stderr)
         return 1
