@@ -1,15 +1,17 @@
 """Random sequences of agent and caller actions over a few contacts and agents.
 
 Holds, resumes, mutes, cold transfers (queue, agent and number quick connects),
-consults completed, conferenced or cancelled, status changes and hang-ups by
-any side at any moment, in virtual time: every contact must end with a
-well-formed record, every agent Available or Offline once their after-contact
-work is over, and the historical metrics must count what the records hold.
+consults of agents, queues and outside numbers completed, conferenced or
+cancelled, status changes and hang-ups by any side (the outside party too) at
+any moment, in virtual time: every contact must end with a well-formed record,
+every agent Available or Offline once their after-contact work is over, and
+the historical metrics, per queue and per agent, must count what the records
+hold.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
@@ -26,10 +28,10 @@ from testbed import (
     Testbed,
     TransferToQueue,
 )
-from testbed.core.clock import run
+from testbed.core.clock import DEFAULT_START, parse_instant, run
 from testbed.core.messages import AgentStatus, Message
 from testbed.records.contact_record import ContactRecord, InitiationMethod
-from testbed.records.metrics import historical
+from testbed.records.metrics import historical, historical_by_agent
 
 from .conftest import JANE, JOHN
 
@@ -42,10 +44,11 @@ CALLERS = (JOHN, JANE)
 _AGENT_ACTIONS = (
     "hold", "hold", "resume", "resume", "mute", "unmute", "transfer:Billing",
     "transfer:Bob", "transfer:Partner", "consult:Billing", "consult:Billing", "consult:Bob",
-    "complete", "complete", "conference", "conference", "conference", "cancel", "hangup")
+    "consult:Partner", "consult:Partner", "complete", "complete", "conference", "conference",
+    "conference", "cancel", "hangup")
 _STATUS_ACTIONS = ("offline", "available")
 _CALLER_ACTIONS = ("hangup", "dial")
-_PARTNER_ACTIONS = ("hangup",)
+_PARTNER_ACTIONS = ("hangup", "hangup")
 _OK_ERRORS = {"bad_state", "unknown_contact"}
 
 
@@ -153,9 +156,16 @@ async def _random_calls(steps: list[Step]) -> tuple[list[ContactRecord], list[An
         return tb.records, tb.record_service.entries(), states, errors
 
 
+START = parse_instant(DEFAULT_START)
+
+
 def _second(t: float) -> int:
     """Whole testbed seconds as the record rounds them."""
     return round(t * 1000) // 1000
+
+
+def _at(t: float) -> datetime:
+    return START + timedelta(seconds=_second(t))
 
 
 def _hold_seconds(mine: list[tuple[float, EventKind]]) -> list[int]:
@@ -187,6 +197,10 @@ def check_record(record: ContactRecord, mine: list[tuple[float, EventKind]]) -> 
     assert disconnect is not None and disconnect >= record.initiation_timestamp
     agent = record.agent
     holds = [t for t, kind in mine if kind is EventKind.HOLD]
+    joined = [t for t, kind in mine if kind is EventKind.JOINED]
+    assert len(joined) <= 1
+    if record.initiation_method is InitiationMethod.EXTERNAL_OUTBOUND:
+        check_outside_leg(record, mine, joined)
     if agent is None:
         assert not holds
         return
@@ -204,13 +218,36 @@ def check_record(record: ContactRecord, mine: list[tuple[float, EventKind]]) -> 
         end = acw  # the agent left first (a transfer to a number)
     interaction = record.agent_interaction_duration_s
     assert interaction is not None and interaction >= 0
-    assert interaction + agent.customer_hold_duration_s == (end - connected).total_seconds()
+    begin = connected
+    if EventKind.CONSULT_LEG in kinds:  # the agent talks with the customer once they join
+        if not joined:
+            assert interaction == 0 and not holds
+            return
+        begin = max(connected, _at(joined[0]))
+    assert interaction + agent.customer_hold_duration_s == (end - begin).total_seconds()
     assert agent.after_contact_work_end_timestamp is not None
+
+
+def check_outside_leg(record: ContactRecord, mine: list[tuple[float, EventKind]],
+                      joined: list[float]) -> None:
+    """A consult's EXTERNAL_OUTBOUND leg: no queue, no agent; its ExternalThirdParty counts
+    the outside party's time with the customer once it answered."""
+    assert record.queue is None and record.agent is None
+    answered = [t for t, kind in mine if kind is EventKind.CONNECTED_TO_SYSTEM]
+    talked = record.external_third_party_interaction_duration_s
+    if not answered:
+        assert talked is None and not joined
+        return
+    assert record.connected_to_system_timestamp == _at(answered[0])
+    assert record.disconnect_timestamp is not None
+    assert talked == (0 if not joined else
+                      (record.disconnect_timestamp - _at(joined[0])).total_seconds())
 
 
 def check_links(records: dict[str, ContactRecord]) -> None:
     for record in records.values():
-        if record.initiation_method is InitiationMethod.TRANSFER:
+        if record.initiation_method in (InitiationMethod.TRANSFER,
+                                        InitiationMethod.EXTERNAL_OUTBOUND):
             previous = records[record.previous_contact_id or ""]
             assert previous.next_contact_id is not None
             assert records[previous.next_contact_id].previous_contact_id == previous.contact_id
@@ -231,6 +268,14 @@ def check_metrics(records: list[ContactRecord], entries: list[Any]) -> None:
         record = by_id[cid]
         assert record.transfer_completed_timestamp is not None
         assert record.agent is not None and record.agent.connected_to_agent_timestamp
+    agents = historical_by_agent(records, timedelta(minutes=15))
+    assert sum(r.contacts_put_on_hold for r in agents) == len(held)
+    assert sum(r.contacts_transferred_out for r in agents) == len(transferred)
+    assert sum(r.contacts_transferred_in for r in agents) == sum(
+        1 for r in records if r.initiation_method is InitiationMethod.TRANSFER
+        and r.agent is not None and r.agent.connected_to_agent_timestamp is not None)
+    assert sum(r.contacts_handled for r in agents) == sum(
+        1 for r in records if r.agent is not None and r.agent.connected_to_agent_timestamp)
 
 
 _gap = st.sampled_from((0, 1, 2, 3, 5, 8, 12))
@@ -250,6 +295,10 @@ _steps = st.lists(st.builds(lambda gap, step: (gap, *step), _gap, st.sampled_fro
 @example([(3, "0", "consult:Billing"), (12, "0", "conference"), (5, "0", "hangup"),
           (5, "0", "hold"), (3, "0", "hangup")])
 @example([(3, "0", "hold"), (2, "0", "transfer:Partner"), (12, PARTNER, "hangup")])
+# A number consulted, answered (5 s), conferenced, then the agent and the outside party leave.
+@example([(3, "0", "consult:Partner"), (8, "0", "conference"), (3, "0", "hangup"),
+          (5, PARTNER, "hangup")])
+@example([(3, "0", "consult:Partner"), (8, "0", "complete"), (5, PARTNER, "hangup")])
 def test_random_call_actions_leave_well_formed_records_and_agents(steps: list[Step]) -> None:
     records, entries, states, errors = run(_random_calls(steps), speed=VIRTUAL)
     assert set(errors) <= _OK_ERRORS, errors

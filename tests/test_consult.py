@@ -91,7 +91,9 @@ async def test_warm_transfer_completed(testbed: Testbed) -> None:
         "InitiationMethod": "TRANSFER", "InitiationTimestamp": at("11:35:30"),
         "PreviousContactId": first, "NextContactId": None,
         "Queue": ("agent/bob", at("11:35:33"), at("11:35:33")),
-        "Agent": ("bob", at("11:35:33"), at("11:36:53"), 0, 0, 80),
+        # bob talks with john from the transfer at 11:35:53 only (Connect: interaction
+        # time is time with the customer; talking with alice before is not).
+        "Agent": ("bob", at("11:35:33"), at("11:36:53"), 0, 0, 60),
         "DisconnectTimestamp": at("11:36:53"), "DisconnectReason": "AGENT_DISCONNECT",
         "TransferCompletedTimestamp": None,
     }]
@@ -126,7 +128,7 @@ async def test_conference_then_the_first_agent_drops(testbed: Testbed) -> None:
         "InitiationMethod": "TRANSFER", "InitiationTimestamp": at("11:35:30"),
         "PreviousContactId": first, "NextContactId": None,
         "Queue": ("agent/bob", at("11:35:33"), at("11:35:33")),
-        "Agent": ("bob", at("11:35:33"), at("11:37:33"), 0, 0, 120),
+        "Agent": ("bob", at("11:35:33"), at("11:37:33"), 0, 0, 110),  # from the join
         "DisconnectTimestamp": at("11:37:33"), "DisconnectReason": "AGENT_DISCONNECT",
         "TransferCompletedTimestamp": None,
     }]
@@ -185,7 +187,9 @@ async def test_consult_cancelled_resumes_the_customer(testbed: Testbed) -> None:
         "InitiationMethod": "TRANSFER", "InitiationTimestamp": at("11:35:30"),
         "PreviousContactId": first, "NextContactId": None,
         "Queue": ("agent/bob", at("11:35:33"), at("11:35:33")),
-        "Agent": ("bob", at("11:35:33"), at("11:35:40"), 0, 0, 7),
+        # Connect: "the consulted agent never speaks with the customer ... Therefore the
+        # field AgentInteractionDuration for the consulted agent is ZERO."
+        "Agent": ("bob", at("11:35:33"), at("11:35:40"), 0, 0, 0),
         "DisconnectTimestamp": at("11:35:40"), "DisconnectReason": "AGENT_DISCONNECT",
         "TransferCompletedTimestamp": None,
     }]

@@ -53,6 +53,7 @@ class Consults:
             leg = self._next_leg(contact, InitiationMethod.EXTERNAL_OUTBOUND,
                                  contact.queue_name or "", customer=number)
         leg.customer_on_line = False  # the customer is on hold on the first leg
+        self._log(leg.id, _E.CONSULT_LEG, contact.id)
         contact.leg = leg
         leg.leg = contact
         agent.line.send(Consulting(contact.id, leg.id))

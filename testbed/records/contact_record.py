@@ -96,6 +96,8 @@ class EventKind(StrEnum):
     RESUME = "RESUME"                          # agent username: the hold is over
     CONFERENCE = "CONFERENCE"                  # agent username: the agent joined customer and
                                                #  consult leg (logged on the first contact)
+    CONSULT_LEG = "CONSULT_LEG"                # first contact id: this contact is a consult leg
+                                               #  of it (its customer on hold there)
     JOINED = "JOINED"                          # None: the customer joined this consult leg (a
                                                #  completed transfer or a conference)
     MUTE = "MUTE"                              # (agent username, "agent" | "customer")
@@ -158,6 +160,14 @@ class AgentInfo:
     ``longest_hold_duration_s`` (LongestHoldDuration) the longest one.  A hold
     lasts until the resume, or until the disconnect when the call ends on hold;
     a hold still open on a live contact counts in ``number_of_holds`` only.
+
+    ``agent_interaction_duration_s`` (AgentInteractionDuration) is the whole seconds
+    the agent talked with the customer: from ConnectedToAgentTimestamp (on a consult
+    leg, from when the customer joined it: 0 if they never did, as Connect's
+    consulted agent "never speaks with the customer") to DisconnectTimestamp (or
+    to the agent's AfterContactWorkStartTimestamp when they left sooner,
+    transferring the customer to an outside number), less CustomerHoldDuration;
+    None until the contact has disconnected.
     """
 
     username: str
@@ -167,6 +177,7 @@ class AgentInfo:
     number_of_holds: int = 0
     customer_hold_duration_s: int = 0
     longest_hold_duration_s: int = 0
+    agent_interaction_duration_s: int | None = None
 
     @property
     def after_contact_work_duration_s(self) -> int | None:
@@ -216,20 +227,9 @@ class ContactRecord:
 
     @property
     def agent_interaction_duration_s(self) -> int | None:
-        """AgentInteractionDuration: whole seconds the agent talked with the customer, from
-        ConnectedToAgentTimestamp to DisconnectTimestamp (or to the agent's
-        AfterContactWorkStartTimestamp when they left sooner, transferring the customer to an
-        outside number) less CustomerHoldDuration (Connect's agent interaction time does not
-        include customer hold time)."""
+        """AgentInteractionDuration (see AgentInfo); None without an agent."""
         agent = self.agent
-        if agent is None:
-            return None
-        start, end = agent.connected_to_agent_timestamp, self.disconnect_timestamp
-        acw = agent.after_contact_work_start_timestamp
-        if acw is not None and start is not None and end is not None and start <= acw < end:
-            end = acw  # the agent left first: a transfer to an outside number
-        connected = _seconds_between(start, end)
-        return None if connected is None else connected - agent.customer_hold_duration_s
+        return None if agent is None else agent.agent_interaction_duration_s
 
     @classmethod
     def from_ctr(cls, ctr: Mapping[str, Any]) -> ContactRecord:
@@ -258,7 +258,7 @@ class ContactRecord:
                 ts(agent.get("AfterContactWorkEndTimestamp")),
                 # Exports written before holds were simulated have none of these.
                 agent.get("NumberOfHolds") or 0, agent.get("CustomerHoldDuration") or 0,
-                agent.get("LongestHoldDuration") or 0),
+                agent.get("LongestHoldDuration") or 0, agent.get("AgentInteractionDuration")),
             disconnect_timestamp=ts(ctr.get("DisconnectTimestamp")),
             disconnect_reason=None if reason is None else DisconnectReason(reason),
             previous_contact_id=ctr.get("PreviousContactId"),

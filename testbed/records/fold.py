@@ -17,9 +17,12 @@ Rules of the fold:
   ends there.  Each hold lasts whole seconds (its ends rounded first), so
   CustomerHoldDuration is the sum of the holds shown and AgentInteractionDuration
   (connected time less hold time) is never negative.
-* JOINED marks when the customer joined a consult leg; an answered
-  EXTERNAL_OUTBOUND leg's ExternalThirdPartyInteractionDuration counts from
-  it to the disconnect (0 without it).
+* AgentInteractionDuration counts from ConnectedToAgent to the disconnect
+  (or to an earlier ACW start: the agent left a transfer to a number), less
+  the hold time; on a consult leg (CONSULT_LEG) it counts from JOINED, when
+  the customer joined it, and is 0 if they never did.
+* An answered EXTERNAL_OUTBOUND leg's ExternalThirdPartyInteractionDuration
+  counts from JOINED to the disconnect (0 without it).
 * Timestamps are whole seconds: milliseconds are rounded first, so float
   noise never crosses a second.
 """
@@ -60,6 +63,7 @@ _TRANSFERRED = EventKind.TRANSFERRED
 _HOLD = EventKind.HOLD
 _RESUME = EventKind.RESUME
 _JOINED = EventKind.JOINED
+_CONSULT_LEG = EventKind.CONSULT_LEG
 _CALLBACK = InitiationMethod.CALLBACK
 _EXTERNAL = InitiationMethod.EXTERNAL_OUTBOUND
 # The kinds that change a record field (OFFERED, COMPLETED, agent events and
@@ -67,7 +71,7 @@ _EXTERNAL = InitiationMethod.EXTERNAL_OUTBOUND
 _FOLDED = frozenset((_INITIATED, _CONNECTED_TO_SYSTEM, _SCHEDULED, _ENQUEUED, _DEQUEUED,
                      _CONNECTED_TO_AGENT, _NEXT_CONTACT, _ATTRIBUTES, _DISCONNECTED,
                      _ACW_STARTED, _ACW_ENDED, _UPDATED, _TRANSFERRED, _HOLD, _RESUME,
-                     _JOINED))
+                     _JOINED, _CONSULT_LEG))
 
 
 class _Stamps(dict[int, datetime]):
@@ -134,6 +138,7 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
     held: float | None = None  # the open hold's start
     holds = hold_s = longest_hold_s = 0
     joined: float | None = None  # when the customer joined this consult leg
+    consult_leg = False
     data: Any
     for t, _cid, kind, data in events:
         if kind is _INITIATED:
@@ -184,6 +189,8 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
             held = None
         elif kind is _JOINED:
             joined = t
+        elif kind is _CONSULT_LEG:
+            consult_leg = True
     start_s = round(initiated * 1000) // 1000
     queue_info = None
     if queue is not None:
@@ -196,12 +203,24 @@ def _fold(contact_id: str, events: list[Entry], at: _Stamps) -> ContactRecord:
                                else dequeue_s - waiting_from)
     agent_info = None
     if agent is not None:
+        connected_s = None if connected is None else round(connected * 1000) // 1000
+        acw_s = None if acw_start is None else round(acw_start * 1000) // 1000
+        interaction = None
+        if connected_s is not None and disconnect is not None:
+            if consult_leg and joined is None:
+                interaction = 0  # the consulted agent never talked with the customer
+            else:
+                begin = connected_s if not consult_leg or joined is None \
+                    else max(connected_s, round(joined * 1000) // 1000)
+                end_s = round(disconnect * 1000) // 1000
+                if acw_s is not None and begin <= acw_s < end_s:
+                    end_s = acw_s  # the agent left first: a transfer to an outside number
+                interaction = end_s - begin - hold_s
         agent_info = AgentInfo(
-            agent,
-            None if connected is None else at[round(connected * 1000) // 1000],
-            None if acw_start is None else at[round(acw_start * 1000) // 1000],
+            agent, None if connected_s is None else at[connected_s],
+            None if acw_s is None else at[acw_s],
             None if acw_end is None else at[round(acw_end * 1000) // 1000],
-            holds, hold_s, longest_hold_s)
+            holds, hold_s, longest_hold_s, interaction)
     record = ContactRecord(
         contact_id, method, at[start_s],
         None if system is None else at[round(system * 1000) // 1000], queue_info, agent_info,
