@@ -47,6 +47,7 @@ def legs(tb: Testbed) -> list[dict[str, Any]]:
         out.append({
             "InitiationMethod": ctr["InitiationMethod"],
             "InitiationTimestamp": ctr["InitiationTimestamp"],
+            "ConnectedToSystemTimestamp": ctr["ConnectedToSystemTimestamp"],
             "PreviousContactId": ctr["PreviousContactId"],
             "NextContactId": ctr["NextContactId"],
             "Queue": None if queue is None else (queue["Name"], queue["EnqueueTimestamp"],
@@ -54,9 +55,11 @@ def legs(tb: Testbed) -> list[dict[str, Any]]:
             "Agent": None if agent is None else (
                 agent["Username"], agent["ConnectedToAgentTimestamp"],
                 agent["AfterContactWorkStartTimestamp"], agent["NumberOfHolds"],
-                agent["CustomerHoldDuration"], agent["AgentInteractionDuration"]),
+                agent["CustomerHoldDuration"], agent["LongestHoldDuration"],
+                agent["AgentInteractionDuration"]),
             "DisconnectTimestamp": ctr["DisconnectTimestamp"],
             "DisconnectReason": ctr["DisconnectReason"],
+            "TransferredToEndpoint": ctr["TransferredToEndpoint"],
             "TransferCompletedTimestamp": ctr["TransferCompletedTimestamp"],
         })
     return out
@@ -82,20 +85,22 @@ async def test_warm_transfer_completed(testbed: Testbed) -> None:
     # The transfer flow's 3 s prompt, then bob is offered and accepts at 11:35:33.
     assert legs(testbed) == [{
         "InitiationMethod": "INBOUND", "InitiationTimestamp": at("11:35:00"),
+        "ConnectedToSystemTimestamp": at("11:35:00"),
         "PreviousContactId": None, "NextContactId": leg,
         "Queue": ("Support", at("11:35:00"), at("11:35:00")),
-        "Agent": ("alice", at("11:35:00"), at("11:35:53"), 1, 23, 30),
+        "Agent": ("alice", at("11:35:00"), at("11:35:53"), 1, 23, 23, 30),
         "DisconnectTimestamp": at("11:35:53"), "DisconnectReason": "AGENT_DISCONNECT",
-        "TransferCompletedTimestamp": at("11:35:53"),
+        "TransferredToEndpoint": None, "TransferCompletedTimestamp": at("11:35:53"),
     }, {
         "InitiationMethod": "TRANSFER", "InitiationTimestamp": at("11:35:30"),
+        "ConnectedToSystemTimestamp": at("11:35:30"),
         "PreviousContactId": first, "NextContactId": None,
         "Queue": ("agent/bob", at("11:35:33"), at("11:35:33")),
         # bob talks with john from the transfer at 11:35:53 only (Connect: interaction
         # time is time with the customer; talking with alice before is not).
-        "Agent": ("bob", at("11:35:33"), at("11:36:53"), 0, 0, 60),
+        "Agent": ("bob", at("11:35:33"), at("11:36:53"), 0, 0, 0, 60),
         "DisconnectTimestamp": at("11:36:53"), "DisconnectReason": "AGENT_DISCONNECT",
-        "TransferCompletedTimestamp": None,
+        "TransferredToEndpoint": None, "TransferCompletedTimestamp": None,
     }]
     assert [m for _t, m in john.heard if isinstance(m, Transferred)] == [
         Transferred(first, leg)]
@@ -119,18 +124,20 @@ async def test_conference_then_the_first_agent_drops(testbed: Testbed) -> None:
     first, leg = ids(testbed)
     assert legs(testbed) == [{
         "InitiationMethod": "INBOUND", "InitiationTimestamp": at("11:35:00"),
+        "ConnectedToSystemTimestamp": at("11:35:00"),
         "PreviousContactId": None, "NextContactId": leg,
         "Queue": ("Support", at("11:35:00"), at("11:35:00")),
-        "Agent": ("alice", at("11:35:00"), at("11:36:20"), 1, 13, 67),
+        "Agent": ("alice", at("11:35:00"), at("11:36:20"), 1, 13, 13, 67),
         "DisconnectTimestamp": at("11:36:20"), "DisconnectReason": "AGENT_DISCONNECT",
-        "TransferCompletedTimestamp": None,
+        "TransferredToEndpoint": None, "TransferCompletedTimestamp": None,
     }, {
         "InitiationMethod": "TRANSFER", "InitiationTimestamp": at("11:35:30"),
+        "ConnectedToSystemTimestamp": at("11:35:30"),
         "PreviousContactId": first, "NextContactId": None,
         "Queue": ("agent/bob", at("11:35:33"), at("11:35:33")),
-        "Agent": ("bob", at("11:35:33"), at("11:37:33"), 0, 0, 110),  # from the join
+        "Agent": ("bob", at("11:35:33"), at("11:37:33"), 0, 0, 0, 110),  # from the join
         "DisconnectTimestamp": at("11:37:33"), "DisconnectReason": "AGENT_DISCONNECT",
-        "TransferCompletedTimestamp": None,
+        "TransferredToEndpoint": None, "TransferCompletedTimestamp": None,
     }]
     joined = Conferenced(first, leg)
     for party in (alice, bob, john):
@@ -178,20 +185,22 @@ async def test_consult_cancelled_resumes_the_customer(testbed: Testbed) -> None:
     first, leg = ids(testbed)
     assert legs(testbed) == [{
         "InitiationMethod": "INBOUND", "InitiationTimestamp": at("11:35:00"),
+        "ConnectedToSystemTimestamp": at("11:35:00"),
         "PreviousContactId": None, "NextContactId": leg,
         "Queue": ("Support", at("11:35:00"), at("11:35:00")),
-        "Agent": ("alice", at("11:35:00"), at("11:36:40"), 1, 10, 90),
+        "Agent": ("alice", at("11:35:00"), at("11:36:40"), 1, 10, 10, 90),
         "DisconnectTimestamp": at("11:36:40"), "DisconnectReason": "AGENT_DISCONNECT",
-        "TransferCompletedTimestamp": None,
+        "TransferredToEndpoint": None, "TransferCompletedTimestamp": None,
     }, {
         "InitiationMethod": "TRANSFER", "InitiationTimestamp": at("11:35:30"),
+        "ConnectedToSystemTimestamp": at("11:35:30"),
         "PreviousContactId": first, "NextContactId": None,
         "Queue": ("agent/bob", at("11:35:33"), at("11:35:33")),
         # Connect: "the consulted agent never speaks with the customer ... Therefore the
         # field AgentInteractionDuration for the consulted agent is ZERO."
-        "Agent": ("bob", at("11:35:33"), at("11:35:40"), 0, 0, 0),
+        "Agent": ("bob", at("11:35:33"), at("11:35:40"), 0, 0, 0, 0),
         "DisconnectTimestamp": at("11:35:40"), "DisconnectReason": "AGENT_DISCONNECT",
-        "TransferCompletedTimestamp": None,
+        "TransferredToEndpoint": None, "TransferCompletedTimestamp": None,
     }]
     assert bob.state == "Available" and alice.state == "Available"
 
@@ -225,11 +234,12 @@ async def test_second_agent_rejecting_leaves_the_leg_queued_until_cancelled(
     [_, second] = legs(testbed)
     assert second == {
         "InitiationMethod": "TRANSFER", "InitiationTimestamp": at("11:35:30"),
+        "ConnectedToSystemTimestamp": at("11:35:30"),
         "PreviousContactId": first, "NextContactId": None,
         "Queue": ("agent/bob", at("11:35:33"), at("11:35:55")), "Agent": None,
         "DisconnectTimestamp": at("11:35:55"), "DisconnectReason": "AGENT_DISCONNECT",
-        "TransferCompletedTimestamp": None}
-    assert legs(testbed)[0]["Agent"] == ("alice", at("11:35:00"), at("11:36:40"), 1, 25, 75)
+        "TransferredToEndpoint": None, "TransferCompletedTimestamp": None}
+    assert legs(testbed)[0]["Agent"] == ("alice", at("11:35:00"), at("11:36:40"), 1, 25, 25, 75)
     assert bob.state == "Rejected"
 
 
@@ -262,7 +272,7 @@ async def test_second_party_hanging_up_during_the_consult_keeps_the_customer_on_
     assert [e.code for e in alice.errors] == []
     alice.hang_up(first)
     await testbed.run_until_idle()
-    assert legs(testbed)[0]["Agent"] == ("alice", at("11:35:00"), at("11:36:01"), 1, 30, 31)
+    assert legs(testbed)[0]["Agent"] == ("alice", at("11:35:00"), at("11:36:01"), 1, 30, 30, 31)
     assert legs(testbed)[1]["DisconnectReason"] == "AGENT_DISCONNECT"
 
 
