@@ -28,6 +28,7 @@ from testbed.centre.agents import (
     AgentState,
     RoutingProfile,
 )
+from testbed.centre.call_actions import CallActions
 from testbed.centre.consults import Consults
 from testbed.centre.contacts import Contact, ContactState, Phone
 from testbed.centre.flow_host import FlowActions
@@ -41,7 +42,6 @@ from testbed.core.clock import Cancellable, Clock
 from testbed.core.errors import ConfigError, ProtocolError, StateError
 from testbed.core.lines import LineEnd, line_pair
 from testbed.core.messages import (
-    MUTE_PARTICIPANTS,
     Accept,
     AgentStatus,
     Answer,
@@ -56,21 +56,17 @@ from testbed.core.messages import (
     EndAfterContactWork,
     Error,
     Hangup,
-    Held,
     Hold,
     Message,
     Mute,
-    Muted,
     Reject,
     Resume,
-    Resumed,
     Ringing,
     Say,
     SendDigits,
     SetStatus,
     Transfer,
     Unmute,
-    Unmuted,
     is_phone_number,
 )
 from testbed.flows import EventHook, Flow, FlowRun, Participant
@@ -93,8 +89,6 @@ _AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
 # A callback whose every dial-out went unanswered.
 _NOT_ANSWERED = DisconnectReason.TELECOM_UNANSWERED
 DEFAULT_RING_TIMEOUT_S = 30.0
-_CONNECTED = ContactState.CONNECTED
-_ON_HOLD = ContactState.ON_HOLD
 
 
 _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
@@ -107,7 +101,8 @@ def _uuid4_text(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbound, Admin):
+class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Consults, Outbound,
+                  Admin):
     """The contact centre's core.  Build one through ``Testbed``."""
 
     def __init__(self, clock: Clock, records: RecordService, seed: int = 0,
@@ -497,131 +492,6 @@ class Switchboard(FlowActions, FlowServices, Routing, Transfers, Consults, Outbo
             self._agent_leaves(contact)
             return
         self._end(contact, _AGENT_DISCONNECT)
-
-    # -- agent actions on a call: hold, resume, mute ----------------------------------
-    def _connected(self, agent: Agent, contact_id: str, action: str) -> Contact:
-        """The agent's contact ``contact_id``, connected to them (talking or on hold)."""
-        contact = self._own(agent, contact_id)
-        state = contact.state
-        if contact.agent is not agent or (state is not _CONNECTED and state is not _ON_HOLD):
-            raise StateError(f"contact {contact_id!r} is not connected to agent "
-                             f"{agent.username!r} now; {action} needs a connected call")
-        return contact
-
-    def _on_hold(self, agent: Agent, message: Hold) -> None:
-        """Put the customer on hold: they hear the contact's CustomerHold flow, if it has
-        one (silence otherwise), until the agent resumes or either side hangs up."""
-        contact = self._connected(agent, message.contact_id, "hold")
-        if contact.state is _ON_HOLD:
-            raise StateError(f"contact {contact.id!r} is on hold already")
-        if contact.leg is not None:
-            raise StateError(f"contact {contact.id!r} has a consult under way")
-        self._put_on_hold(agent, contact)
-
-    def _put_on_hold(self, agent: Agent, contact: Contact, consult: bool = False) -> None:
-        """The customer hears the contact's CustomerHold flow and, unless the hold is a
-        consult's (the agent is dialling or talking to the consulted party), the agent
-        hears its AgentHold flow; either may be missing (silence)."""
-        contact.state = _ON_HOLD
-        self._log(contact.id, _E.HOLD, agent.username)
-        held = Held(contact.id)
-        agent.line.send(held)
-        contact.phone.line.send(held)
-        hooks = contact.hooks
-        flow_name = hooks.get(EventHook.CUSTOMER_HOLD)
-        flow = None if flow_name is None else self.flows.get(flow_name)
-        if flow is not None:
-            self._run_flow(contact, flow, Participant.CUSTOMER)
-        flow_name = None if consult else hooks.get(EventHook.AGENT_HOLD)
-        flow = None if flow_name is None else self.flows.get(flow_name)
-        if flow is not None and contact.state is _ON_HOLD:  # the customer's flow may end it
-            run = contact.agent_run = FlowRun(self, flow, contact, Participant.AGENT,
-                                              self.flow_coverage)
-            run.start()
-
-    def _on_resume(self, agent: Agent, message: Resume) -> None:
-        contact = self._connected(agent, message.contact_id, "resume")
-        if contact.state is not _ON_HOLD:
-            raise StateError(f"contact {contact.id!r} is not on hold")
-        if contact.leg is not None:
-            raise StateError(f"contact {contact.id!r} has a consult under way; "
-                             f"cancel_consult resumes the customer")
-        self._take_off_hold(agent, contact)
-
-    def _take_off_hold(self, agent: Agent, contact: Contact, notify: bool = True) -> None:
-        """End the hold: the hold flows stop, RESUME is logged; with ``notify``, both
-        parties hear ``resumed``."""
-        contact.stop_flow()
-        contact.stop_agent_flow()
-        contact.state = _CONNECTED
-        self._log(contact.id, _E.RESUME, agent.username)
-        if notify:
-            resumed = Resumed(contact.id)
-            agent.line.send(resumed)
-            contact.phone.line.send(resumed)
-
-    def _on_mute(self, agent: Agent, message: Mute) -> None:
-        self._mute(agent, message.contact_id, message.participant, True)
-
-    def _on_unmute(self, agent: Agent, message: Unmute) -> None:
-        self._mute(agent, message.contact_id, message.participant, False)
-
-    def _mute(self, agent: Agent, contact_id: str, participant: str, mute: bool) -> None:
-        """Mute or unmute ``participant`` ("agent": the agent's microphone; "customer":
-        the customer's audio); a state change only, recorded as MUTE / UNMUTE."""
-        if participant not in MUTE_PARTICIPANTS:
-            raise ProtocolError(f"{'mute' if mute else 'unmute'}: field 'participant' must be "
-                                f"one of {', '.join(map(repr, MUTE_PARTICIPANTS))}, got "
-                                f"{participant!r}", field="participant")
-        contact = self._connected(agent, contact_id, "mute" if mute else "unmute")
-        data = self._data(contact)
-        if (participant in data.muted) == mute:
-            raise StateError(f"contact {contact_id!r}: the {participant} is "
-                             f"{'muted' if mute else 'not muted'} already")
-        if mute:
-            data.muted = data.muted | {participant}
-            self._log(contact.id, _E.MUTE, (agent.username, participant))
-            note: Message = Muted(contact.id, participant)
-        else:
-            data.muted = data.muted - {participant}
-            self._log(contact.id, _E.UNMUTE, (agent.username, participant))
-            note = Unmuted(contact.id, participant)
-        agent.line.send(note)
-        contact.phone.line.send(note)
-
-    def _on_transfer(self, agent: Agent, message: Transfer) -> None:
-        """A cold transfer of the agent's connected contact with a quick connect."""
-        quick = self._quick_connect("transfer", message.quick_connect)
-        contact = self._connected(agent, message.contact_id, "transfer")
-        if contact.leg is not None:
-            raise StateError(f"contact {contact.id!r} has a consult under way; "
-                             f"complete_transfer completes it")
-        self._transfer(agent, contact, quick)
-
-    def _on_consult(self, agent: Agent, message: Consult) -> None:
-        """Hold the customer and call a quick connect on a consult leg."""
-        quick = self._quick_connect("consult", message.quick_connect)
-        self._consult(agent, self._connected(agent, message.contact_id, "consult"), quick)
-
-    def _quick_connect(self, action: str, name: str) -> QuickConnect:
-        """The quick connect ``name``; ProtocolError naming the field if there is none."""
-        quick = self.quick_connects.get(name)
-        if quick is None:
-            raise ProtocolError(f"{action}: no quick connect named {name!r}; known: "
-                                f"{', '.join(sorted(self.quick_connects)) or 'none'}",
-                                field="quick_connect")
-        return quick
-
-    def _on_complete_transfer(self, agent: Agent, message: CompleteTransfer) -> None:
-        self._complete_transfer(self._connected(agent, message.contact_id,
-                                                "complete_transfer"))
-
-    def _on_conference(self, agent: Agent, message: Conference) -> None:
-        self._conference(agent, self._connected(agent, message.contact_id, "conference"))
-
-    def _on_cancel_consult(self, agent: Agent, message: CancelConsult) -> None:
-        self._cancel_consult(agent, self._connected(agent, message.contact_id,
-                                                    "cancel_consult"))
 
     def _on_end_acw(self, agent: Agent, message: EndAfterContactWork) -> None:
         contact = self._own(agent, message.contact_id)
