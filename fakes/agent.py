@@ -64,7 +64,8 @@ class MockAgent(Transcript):
       quick connect of that name ``at_s`` after being connected.
     - ``consult``: ``(at_s, quick_connect, then, after_s)`` steps: ``at_s`` after being
       connected, holds the customer and consults the quick connect; ``after_s`` after
-      the second party joins, ``then`` is done: ``"complete"`` (a warm transfer:
+      the second party joins (an agent takes the leg, or the number answers), ``then``
+      is done: ``"complete"`` (a warm transfer:
       the agent leaves), ``"conference"`` (all three talk; the agent stays until
       its ``talk_s`` or the others leave) or ``"cancel"`` (drop the consult and
       resume; its ``after_s`` counts from the consult itself, so it also drops a
