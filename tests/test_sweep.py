@@ -15,7 +15,7 @@ import pytest
 
 from testbed.cli import main
 from testbed.cli.sweep import add_parsers, sweep_command
-from testbed.load.sweep import SweepTable, sweep
+from testbed.load.sweep import SweepTable, local_cluster, sweep
 from testbed.load.sweep_plan import replication_seed
 
 distributed = pytest.importorskip("distributed")
@@ -45,9 +45,7 @@ queue = "Support"
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as cluster, \
-            distributed.Client(cluster) as c:
+    with local_cluster(2) as cluster, distributed.Client(cluster) as c:
         yield c
 
 

@@ -196,7 +196,7 @@ def from_ctr_command(args: argparse.Namespace) -> int:
             return 2
         built = scenario_from_ctr(reading, interval_s=args.interval, queue=args.queue,
                                   arrivals=args.arrivals,
-                                  name=args.name or Path(args.exports[0]).name)
+                                  name=args.name or Path(args.exports[0]).stem)
     except ConfigError as exc:
         usage_error(str(exc))
     text = built.toml
@@ -275,9 +275,9 @@ def sweep_command(args: argparse.Namespace) -> int:
         try:
             table = run_plan(plan, target, scheduler=args.scheduler, workers=args.workers,
                              progress=report)
-        except ConfigError as exc:
+        except ConfigError as exc:  # no Dask here (1), or a --scheduler out of reach (2)
             print(f"testbed: error: {exc}", file=sys.stderr)
-            return 1
+            return 2 if str(exc).startswith("--scheduler") else 1
     if out is not None:
         _write(out, table, Path(args.scenario).stem)
     if args.json:
@@ -409,7 +409,7 @@ def _show_answer(console: Console, table: Any, answer: dict[str, Any]) -> None:
     else:
         sure = answer["smallest_surely"]
         text = (f"{head}: {answer['smallest']} by the mean; "
-                f"{'none tried' if sure is None else sure} by the whole 95 % interval")
+                f"{'none of those tried' if sure is None else sure} by the whole 95 % interval")
     if answer["theory"] is not None:
         text += (f"; {answer['theory']}: {answer['theory_smallest']}"
                  if answer["theory_smallest"] is not None

@@ -354,6 +354,8 @@ def _value(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, list):
         items = [_value(v) for v in value]
+        if any(isinstance(v, list) for v in value):  # [from_s, rate] pairs: one a line
+            return "[\n" + "".join(f"    {item},\n" for item in items) + "]"
         if len(items) <= 8:
             return f"[{', '.join(items)}]"
         rows = [", ".join(items[i:i + 10]) for i in range(0, len(items), 10)]

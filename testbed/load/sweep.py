@@ -21,8 +21,9 @@ The table is a list of dicts, one per combination in the order of the plan:
 the varied keys' values, ``runs`` (finished) and ``failed``, each metric's
 ``_mean``, ``_ci_low`` and ``_ci_high`` (``testbed.load.sweep_stats``), and
 with a target ``meets_target`` and ``surely_meets_target``.  When the first
-varied key is the number of agents of an M/M/c(+M) scenario, ``{metric}_theory``
-gives Erlang C's or Erlang A's steady-state value beside the runs'.  The
+varied key is the number of agents of an M/M/c(+M) scenario, ``theory`` names
+the model (Erlang C or Erlang A) and ``{metric}_theory`` gives its steady-state
+value beside the runs'.  The
 answers (``table.answers``) give, for each value of the other keys, the
 smallest value of the first key whose mean meets the target, the smallest
 whose whole interval does, and, for simple models, theory's smallest number
@@ -34,6 +35,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +50,8 @@ from testbed.load.variations import STAFFING, Variation
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["INSTALL_HINT", "Progress", "SweepTable", "run_plan", "sweep"]
+__all__ = ["INSTALL_HINT", "Progress", "SweepTable", "default_workers", "local_cluster",
+           "run_plan", "sweep"]
 
 INSTALL_HINT = "pip install 'telephony-testbed[sweep]'"
 
@@ -155,13 +159,40 @@ def _client(scheduler: str | Client | None, workers: int | None) -> Iterator[Cli
         with client:
             yield client
         return
+    with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def local_cluster(workers: int | None = None) -> Any:
+    """A Dask LocalCluster as a sweep starts it: ``workers`` processes (default: one per
+    core) of one thread each, with Ctrl-C left to this process, no dashboard and a
+    status page on a free local port; a context manager that stops it."""
+    distributed = _distributed()
     count = default_workers() if workers is None else workers
     if count < 1:
         raise ConfigError(f"--workers must be a whole number >= 1, got {count!r}")
-    with distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
+    with _workers_ignore_ctrl_c():
+        return distributed.LocalCluster(
+            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR)
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (a disposition they inherit).
+
+    Ctrl-C at a terminal goes to every process of the foreground group, the local
+    cluster's workers included; this process cancels the runs and closes the cluster,
+    so the workers need not hear it (each would print its own traceback).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_plan(plan: SweepPlan, target: Target | None = None, *,
@@ -227,6 +258,7 @@ def _table(plan: SweepPlan, target: Target | None, metrics: Mapping[int, dict[st
                                **summarise(done, names)}
         model = models.get(c.index)
         if isinstance(model, QueueModel):
+            row["theory"] = model.name
             count = c.values[first.key]
             for name in (*(f"service_level_{x}s" for x in plan.levels), *_THEORY):
                 row[f"{name}_theory"] = theory_value(model, count, name)

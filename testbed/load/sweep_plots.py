@@ -71,8 +71,9 @@ def write_sweep_plots(out: Path, table: SweepTable, title: str) -> list[Path]:
             if any(f"{metric}_theory" in r for r in rows):
                 theory = [v * scale for v in _numbers([r.get(f"{metric}_theory")
                                                        for r in rows])]
+                model = next((r["theory"] for r in rows if "theory" in r), "theory")
                 ax.plot(xs, theory, linestyle="--", color=line.get_color(),
-                        label=f"Erlang{f' ({label})' if label else ''}")
+                        label=f"{model}, steady state{f' ({label})' if label else ''}")
         target = table.target
         if target is not None and target.metric == metric:
             ax.axhline(target.value * scale, linestyle=":", color="black",
