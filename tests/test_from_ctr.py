@@ -318,3 +318,26 @@ def test_patience_is_estimated_from_abandoned_and_answered_waits(tmp_path: Path)
     patience = built.data["caller"]["patience_s"]
     # Exponential patience of mean 60 s; only a fifth of the callers abandon.
     assert statistics.fmean(patience["values"]) == pytest.approx(60, rel=0.15)
+
+
+def test_interval_sets_the_arrival_rates_and_queue_picks_the_arrival_queue(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = _records()
+    records.append({**records[0], "ContactId": "s1",
+                    "Queue": {**records[0]["Queue"], "Name": "Sales"}})
+    export = tmp_path / "two.jsonl"
+    export.write_text("\n".join(json.dumps(r) for r in records))
+    code, out, _ = _cli(["scenario", "from-ctr", str(export), "--interval", "1m", "--json"],
+                        capsys)
+    assert code == 0
+    scenario = tomllib.loads(json.loads(out)["toml"])
+    assert scenario["arrivals"]["segments"] == [[0, 1 / 60], [60, 1 / 60], [120, 1 / 60],
+                                                [180, 0]]
+    assert scenario["flow"]["queue"] == "Support"
+    code, out, _ = _cli(["scenario", "from-ctr", str(export), "--queue", "Sales", "--json"],
+                        capsys)
+    assert code == 0
+    assert tomllib.loads(json.loads(out)["toml"])["flow"]["queue"] == "Sales"
+    code, _out, err = _cli(["scenario", "from-ctr", str(export), "--queue", "Billing"], capsys)
+    assert code == 2
+    assert "--queue 'Billing': no INBOUND contact queued there (queues: Sales, Support)" in err

@@ -224,3 +224,17 @@ def test_sweep_table_is_a_plain_list_of_dicts(client: Any, tmp_path: Path) -> No
     table = sweep(_mmc(tmp_path), {"agents": [6]}, scheduler=client)
     assert isinstance(table, SweepTable) and isinstance(table, list)
     assert json.loads(json.dumps(table))[0]["agents"] == 6
+
+
+def test_queue_measures_one_queue_as_the_load_report_does(
+        client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = Path(__file__).resolve().parent.parent / "scripts" / "scenarios" / \
+        "holds-and-transfers.toml"
+    table = sweep(scenario, ["agents[1].count=12"], callers=300, queue="Billing",
+                  scheduler=client)
+    [run] = table.runs
+    assert main(["load", str(scenario), "--callers", "300", "--json"]) == 0
+    [billing] = [q for q in json.loads(capsys.readouterr().out)["queues"]
+                 if q["queue"] == "Billing"]
+    assert (run["offered"], run["handled"], run["mean_wait_s"]) == (
+        billing["offered"], billing["handled"], billing["mean_wait_s"])

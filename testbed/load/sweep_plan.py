@@ -27,7 +27,6 @@ from typing import Any
 from testbed.core.clock import VIRTUAL, run
 from testbed.core.errors import ConfigError
 from testbed.load.report import waits_by_queue
-from testbed.load.run import LoadRun
 from testbed.load.scenario import Scenario
 from testbed.load.sweep_stats import run_metrics
 from testbed.load.variations import Variation, apply, combinations, parse_variation, resolve
@@ -60,6 +59,10 @@ class RunSpec:
 
 def run_once(spec: RunSpec) -> dict[str, Any]:
     """Run ``spec`` in virtual time and return its metrics."""
+    # Here, not at the top: testbed re-exports sweep, and load runs use the fakes,
+    # which import testbed.
+    from testbed.load.run import LoadRun
+
     load = LoadRun(spec.scenario, callers=spec.callers, seed=spec.seed, speed=VIRTUAL)
     result = run(load.run(), speed=VIRTUAL)
     return run_metrics(result.report, waits_by_queue(result.entries), spec.levels, spec.queue,
