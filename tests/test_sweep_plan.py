@@ -27,15 +27,21 @@ MMCM = SCENARIOS / "mmcm.toml"
 PEAK = SCENARIOS / "morning-peak.toml"
 
 
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """``testbed ARGV`` for the sweep command: its exit status and standard error."""
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``testbed ARGV`` for the sweep command: exit status, standard output and error."""
     parser = argparse.ArgumentParser(prog="testbed")
     add_parsers(parser.add_subparsers(dest="command", required=True))
     try:
         code = sweep_command(parser.parse_args(argv))
     except SystemExit as exc:
         code = int(exc.code or 0)
-    return code, capsys.readouterr().err
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code, _out, err = _run(argv, capsys)
+    return code, err
 
 
 def test_a_range_gives_both_ends_and_the_steps_between() -> None:
@@ -68,6 +74,7 @@ def test_a_list_of_numbers_reads_back_as_written(values: list[int]) -> None:
     ("agents=4,,5", "an empty value"),
     ("agents=4,4", "the value 4 comes twice"),
     ("agents=a..b", "'a' is not a number"),
+    ("agents=40..", "a range is FROM..TO or FROM..TO:STEP"),
 ])
 def test_bad_vary_syntax_is_refused_naming_it(text: str, says: str) -> None:
     with pytest.raises(ConfigError, match=r"^--vary") as caught:
@@ -129,6 +136,13 @@ def test_bad_sweep_input_exits_2_naming_the_value_before_anything_runs(
     assert code == 2
     assert err.startswith("testbed: error: ") and says in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["sweep"], ["scenario", "from-ctr"]])
+def test_help_shows_examples(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = _run([*command, "--help"], capsys)
+    assert code == 0
+    assert "examples:" in out and "testbed sweep " in out
 
 
 def test_an_unreadable_scenario_exits_2(tmp_path: Path,

@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -80,14 +81,15 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     subcommands)."""
     sweep = commands.add_parser(
         "sweep", help="run a scenario over ranges of its keys, replicated, on Dask",
-        description="Run a load scenario for every combination of the values of the "
-                    "--vary keys, each --replications times with its own seed, as "
-                    "independent Dask tasks (a local cluster on this machine's cores, or "
-                    "--scheduler's). Prints, per combination, the mean and 95 %% confidence "
-                    "interval of service level, waits, abandonment and occupancy; with "
-                    "--target, the smallest value of the first --vary key that meets it, "
-                    "and Erlang C's or Erlang A's answer for M/M/c(+M) scenarios. See "
-                    "docs/sweep.md.",
+        description=textwrap.fill(
+            "Run a load scenario for every combination of the values of the --vary keys, "
+            "each --replications times with its own seed, as independent Dask tasks (a local "
+            "cluster on this machine's cores, or --scheduler's). Prints, per combination, "
+            "the mean and 95 % confidence interval of service level, waits, abandonment and "
+            "occupancy; with --target, the smallest value of the first --vary key that meets "
+            "it, and Erlang C's or Erlang A's answer for M/M/c(+M) scenarios. Exit status 1 "
+            "if any run failed, 130 after Ctrl-C (what finished is kept). See docs/sweep.md.",
+            79),
         epilog=_SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sweep.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
     sweep.add_argument("--vary", action="append", default=[], metavar="KEY=VALUES",
@@ -125,13 +127,13 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
                                       required=True, parser_class=type(scenario))
     from_ctr = actions.add_parser(
         "from-ctr", help="a scenario from a contact-record export",
-        description="Build a load scenario from Amazon Connect contact records (CTR JSON "
-                    "objects one a line, run together, or in an array, as Kinesis and "
-                    "Firehose deliver them to S3, gzipped or not; or testbed records export): "
-                    "arrivals per interval, talk, after-contact work and patience as "
-                    "empirical distributions, the callback share, and the agents staffed per "
-                    "interval. Records with odd fields are listed and refused (exit 2) unless "
-                    "--allow-odd. See docs/sweep.md.",
+        description=textwrap.fill(
+            "Build a load scenario from Amazon Connect contact records (CTR JSON objects one "
+            "a line, run together, or in an array, as Kinesis and Firehose deliver them to "
+            "S3, gzipped or not; or testbed records export): arrivals per interval, talk, "
+            "after-contact work and patience as empirical distributions, the callback share, "
+            "and the agents staffed per interval. Records with odd fields are listed and "
+            "refused (exit 2) unless --allow-odd. See docs/sweep.md.", 79),
         epilog="examples:\n"
                "  testbed scenario from-ctr ctr-2022-04-08.jsonl --out monday.toml\n"
                "  testbed scenario from-ctr exports/*.json.gz --interval 30m --queue Sales\n"

@@ -96,6 +96,9 @@ def parse_variation(text: str) -> Variation:
                           f"or callback_accept_p=0.2,0.5")
     _split_path(key, f"--vary {text!r}")
     match = _RANGE.fullmatch(spec.strip())
+    if match is None and ".." in spec and not re.search(r"[\[{\"',]", spec):
+        raise ConfigError(f"--vary {text!r}: a range is FROM..TO or FROM..TO:STEP, such as "
+                          f"40..60:2")
     values = _range(match, text) if match else _list(spec, text)
     seen: list[Any] = []
     for value in values:
