@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from testbed.centre.facade import Testbed
-from testbed.cli.common import check_new_store
+from testbed.cli.common import check_new_store, usage_error
 from testbed.core.clock import REAL_TIME, VIRTUAL, run
+from testbed.core.loop import network_time
 from testbed.load.demos import Demo
 from testbed.records.contact_record import ContactEvent, ContactRecord, EventKind, format_timestamp
 
-__all__ = ["demo", "describe", "records_table"]
+if TYPE_CHECKING:
+    from testbed.server.dashboard.serving import Site
+
+__all__ = ["demo", "describe", "pace", "play_out", "records_table", "until_stopped", "watched"]
 
 
 def describe(event: ContactEvent) -> str:
@@ -42,37 +53,109 @@ def describe(event: ContactEvent) -> str:
 def demo(args: argparse.Namespace) -> int:
     demo: Demo = args.demo
     check_new_store(args.records, args.overwrite)  # a usage error, before anything runs
+    if args.paused and not args.dashboard:
+        usage_error("--paused needs --dashboard: the dashboard's clock controls move the "
+                    "clock")
     console = Console(highlight=False)
     quiet = args.json
+    say = console if not quiet else Console(highlight=False, stderr=True)
 
-    async def play() -> list[ContactRecord]:
+    def finish(records: list[ContactRecord]) -> None:
+        if quiet:
+            print(json.dumps([r.to_ctr() for r in records], indent=2), flush=True)
+        else:
+            console.print(records_table(records))
+
+    async def play() -> None:
+        # Watched in a browser, the demo waits for its page (or, with --paused, for
+        # the page's clock controls) before time moves.
         async with Testbed(start=args.start, speed=args.speed, seed=args.seed,
-                           records=args.records, overwrite=args.overwrite) as tb:
+                           records=args.records, overwrite=args.overwrite,
+                           paused=args.dashboard) as tb:
             service = tb.record_service
             assert service is not None
             if not quiet:
-                pace = ("virtual time" if args.speed == VIRTUAL
-                        else "real time" if args.speed == REAL_TIME else f"speed x{args.speed:g}")
-                console.print(f"[bold]{demo.name}[/bold] ({pace})", soft_wrap=True)
+                console.print(f"[bold]{demo.name}[/bold] ({pace(args.speed)}): {demo.summary}",
+                              soft_wrap=True)
+            if not quiet and not args.live:
 
                 def show(event: ContactEvent) -> None:
                     at = service.wall(event.timestamp_s).strftime("%H:%M:%S.%f")[:-3]
                     who = event.contact_id[:8] or "agent"
                     console.print(f"  [cyan]{at}[/cyan]  {who:<8}  "
-                                  f"[bold]{event.kind:<20}[/bold] {describe(event)}",
+                                  f"[bold]{event.kind:<20}[/bold] {escape(describe(event))}",
                                   soft_wrap=True)
 
                 service.on("event", show)
-            demo.setup(tb)
-            await tb.run_until_idle()
-            return tb.records
+            async with AsyncExitStack() as stack:
+                if args.dashboard:
+                    site = await stack.enter_async_context(watched(tb, args.port, say))
+                    if not args.paused:
+                        say.print("the demo starts when the page opens", soft_wrap=True)
+                        await site.viewer.wait()
+                        tb.clock.resume()
+                if args.live:
+                    from testbed.cli.live import live_view
 
-    records = run(play(), speed=args.speed)
-    if quiet:
-        print(json.dumps([r.to_ctr() for r in records], indent=2))
-    else:
-        console.print(records_table(records))
+                    async with live_view(tb, demo.name, console):
+                        demo.setup(tb)
+                        await play_out(tb)
+                else:
+                    demo.setup(tb)
+                    await play_out(tb)
+                finish(tb.records)
+                if args.dashboard:
+                    say.print("the demo is over; the dashboard stays up until Ctrl-C",
+                              soft_wrap=True)
+                    await until_stopped()
+
+    run(play(), speed=args.speed)
     return 0
+
+
+def pace(speed: float) -> str:
+    return ("virtual time" if speed == VIRTUAL else "real time" if speed == REAL_TIME
+            else f"speed x{speed:g}")
+
+
+async def play_out(tb: Testbed) -> None:
+    """Return once the run has nothing left to do.  A paused clock (the dashboard's
+    controls move it) leaves the run idle with timers still due: wait for it then."""
+    loop = tb.clock.loop
+    while True:
+        await tb.run_until_idle()
+        if loop.next_deadline() is None:
+            return
+        with network_time():
+            await asyncio.sleep(0.2)
+
+
+@asynccontextmanager
+async def watched(tb: Testbed, port: int, say: Console) -> AsyncIterator[Site]:
+    """Serve ``tb``'s dashboard on 127.0.0.1:``port`` while the block runs, saying where."""
+    from testbed.server.dashboard.serving import dashboard_site
+
+    async with AsyncExitStack() as stack:
+        try:
+            site = await stack.enter_async_context(dashboard_site(tb, port=port))
+        except OSError as exc:
+            usage_error(f"--port {port}: cannot serve the dashboard there ({exc.strerror})")
+        say.print(f"dashboard: {site.url}", soft_wrap=True, markup=False)
+        sys.stdout.flush()
+        yield site
+
+
+async def until_stopped() -> None:
+    """Wait for Ctrl-C or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def records_table(records: list[ContactRecord]) -> Table:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from testbed.centre.facade import Testbed
 from testbed.cli.common import cell, usage_error
 from testbed.core.clock import run
 from testbed.core.errors import ConfigError
 from testbed.flows.coverage import FlowCoverage
 from testbed.load.report import QueueReport
-from testbed.load.run import LoadResult
+from testbed.load.run import LoadResult, LoadRun
 from testbed.records.metrics import historical
 
-__all__ = ["OUTPUTS", "load", "prepare_out", "write_outputs"]
+__all__ = ["OUTPUTS", "WatchedRun", "load", "prepare_out", "watch", "write_outputs"]
 
 
 def load(args: argparse.Namespace) -> int:
@@ -31,7 +35,6 @@ def load(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
-    from testbed.load.run import LoadRun
     from testbed.load.scenario import Scenario
 
     try:
@@ -56,7 +59,7 @@ def load(args: argparse.Namespace) -> int:
         store = str(out / "records.sqlite")
     console = Console(highlight=False)
     total = args.callers or scenario.callers
-    show = console.is_terminal and not args.json
+    show = console.is_terminal and not args.json and not args.live
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[clock]}"), TimeRemainingColumn(),
                   console=console, disable=not show, transient=True) as progress:
@@ -67,9 +70,14 @@ def load(args: argparse.Namespace) -> int:
             progress.update(task, completed=finished,
                             clock=f"{wall:%H:%M:%S} testbed, {arrived} arrived")
 
-        run_ = LoadRun(scenario, callers=args.callers, seed=args.seed, speed=args.speed,
-                       records=store, progress=report_progress, flow_coverage=coverage)
-        result = run(run_.run(), speed=args.speed)
+        watching = args.dashboard or args.live
+        run_ = (WatchedRun if watching else LoadRun)(
+            scenario, callers=args.callers, seed=args.seed, speed=args.speed, records=store,
+            progress=None if args.live else report_progress, flow_coverage=coverage)
+        if isinstance(run_, WatchedRun):
+            result = run(watch(run_, args, console), speed=args.speed)
+        else:
+            result = run(run_.run(), speed=args.speed)
     report = result.report
     if coverage is not None and coverage_json is not None:
         try:
@@ -158,3 +166,52 @@ def write_outputs(out: Path, title: str, result: LoadResult) -> None:
             writer.writerows(rows)
     write_plots(out, result.entries, waits_by_queue(result.entries), intervals, title,
                 result.start)
+
+
+class WatchedRun(LoadRun):
+    """A load run that can be watched: its testbed is handed out (``opened``) as soon
+    as it is open, before the centre is built; with ``hold`` its clock waits, paused,
+    until the watcher resumes it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hold = False
+        self.opened: asyncio.Future[Testbed] | None = None
+
+    def _centre(self, tb: Testbed) -> None:
+        if self.hold:
+            tb.clock.pause()
+        if self.opened is not None and not self.opened.done():
+            self.opened.set_result(tb)
+        super()._centre(tb)
+
+
+async def watch(run_: WatchedRun, args: argparse.Namespace, console: Console) -> LoadResult:
+    """Play ``run_`` with its dashboard (``--dashboard``: the run starts when the page
+    opens, and the server stops with the run) and/or the live terminal view."""
+    from testbed.cli.demo import watched
+    from testbed.cli.live import live_view
+
+    run_.hold = args.dashboard
+    run_.opened = asyncio.get_running_loop().create_future()
+    playing = asyncio.create_task(run_.run())
+    try:
+        either: list[asyncio.Future[Any]] = [playing, run_.opened]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if playing.done():
+            return playing.result()  # it failed before the testbed opened
+        tb = run_.opened.result()
+        say = console if not args.json else Console(highlight=False, stderr=True)
+        async with AsyncExitStack() as stack:
+            if args.dashboard:
+                site = await stack.enter_async_context(watched(tb, args.port, say))
+                say.print("the run starts when the page opens; the dashboard stops with it",
+                          soft_wrap=True)
+                await site.viewer.wait()
+                tb.clock.resume()
+            if args.live:
+                await stack.enter_async_context(live_view(tb, run_.scenario.name, console))
+            return await playing
+    finally:
+        playing.cancel()
+        await asyncio.gather(playing, return_exceptions=True)

@@ -312,6 +312,20 @@ def _flow_run_parser(flow_commands: argparse._SubParsersAction[_Parser]) -> None
                           "the records as CTR JSON; never interactive")
 
 
+def _watch_options(command: argparse.ArgumentParser, what: str) -> None:
+    """``--dashboard`` / ``--port`` / ``--live``, for commands that play a run."""
+    command.add_argument("--dashboard", action="store_true",
+                         help=f"serve a web dashboard of the {what} on 127.0.0.1 (its URL is "
+                              f"printed): clock controls, queues, agents, a timeline of "
+                              f"every contact; the {what} starts when the page opens")
+    command.add_argument("--port", type=_port, default=8080,
+                         help="the dashboard's port (default: %(default)s; 0 picks a free "
+                              "one)")
+    command.add_argument("--live", action="store_true",
+                         help=f"show the {what} in the terminal as live panels (clock, "
+                              f"queues, agents, latest events), redrawn in place")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="testbed",
@@ -330,7 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "with its testbed time; the run ends with the contact records as a table.",
         epilog=f"demos:\n{demo_list}\n\nexamples:\n"
                f"  testbed demo queued-callback              # about 10 s (speed 60)\n"
-               f"  testbed demo queued-callback --virtual --json\n",
+               f"  testbed demo queued-callback --virtual --json\n"
+               f"  testbed demo busy-hour --dashboard        # watch it in a browser\n"
+               f"  testbed demo shift-change --live          # or in the terminal\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("demo", type=_demo, metavar="NAME",
@@ -357,6 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true",
                       help="print only the final contact records, as a JSON array of "
                            "Connect-CTR-shaped objects")
+    _watch_options(demo, "demo")
+    demo.add_argument("--paused", action="store_true",
+                      help="with --dashboard: leave the clock paused until the page's "
+                           "controls move it (without it, the demo starts when the page "
+                           "opens)")
     serve = commands.add_parser(
         "serve", help="serve a contact centre to remote endpoints over WebSocket and HTTP",
         description="Serve a contact centre: callers and agents connect over WebSocket "
@@ -478,6 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "the callers took, and the branches never taken")
     load.add_argument("--flow-coverage-json", metavar="FILE",
                       help="write that coverage as JSON to FILE (see docs/flows.md)")
+    _watch_options(load, "run")
 
     metrics = commands.add_parser(
         "metrics", help="historical and real-time metrics of a stored run",

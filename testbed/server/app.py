@@ -11,14 +11,17 @@
                                                      historical metrics per queue and interval
     GET  /v1/agents                                  every agent's status detail
     GET  /v1/agents/{username}                       one agent, 404 if unknown
-    GET  /v1/events                                  WebSocket: the event stream, live
+    GET  /v1/events[?view=1]                         WebSocket: the event stream, live (with
+                                                     view=1: first the centre now, then clock
+                                                     and queue ticks among the events)
     GET  /v1/connect/events[?from=start]             contact events as Connect sends them to
                                                      EventBridge (WebSocket or JSON lines)
     GET  /v1/connect/records[?from=start]            finished contact records as a Lambda
                                                      reads them from Kinesis (same)
     GET  /v1/connect/webhooks                        each webhook's deliveries so far
     GET  /v1/clock                                   the clock
-    POST /v1/clock  {"action": "pause" | "resume" | "advance" | "run_until", ...}
+    POST /v1/clock  {"action": "pause" | "resume" | "advance" | "run_until" | "speed", ...}
+    GET  /                                           the dashboard (its files: /dashboard/NAME)
 
 Endpoint WebSockets speak ``testbed.core.messages`` as JSON (see docs/protocol.md);
 every message to an endpoint carries ``t``, the testbed time.  An endpoint
@@ -29,13 +32,13 @@ the testbed clock (``set_timer`` / ``alarm``).
 
 Everything from the network is validated; a bad message gets an ``error``
 reply naming the problem and changes nothing.  With a token, every request
-needs ``Authorization: Bearer TOKEN`` (401 otherwise).
+needs ``Authorization: Bearer TOKEN`` (401 otherwise); the dashboard's pages
+accept it once as ``/?token=TOKEN`` and keep it in a cookie.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import math
 from collections.abc import Awaitable, Callable, Iterable
@@ -55,6 +58,14 @@ from testbed.records.metrics import historical, realtime
 from testbed.server.connect_api import connect_api
 from testbed.server.connect_api.dispatch import MAX_BODY_BYTES
 from testbed.server.connect_streams import add_connect_streams
+from testbed.server.dashboard.routes import (
+    add_dashboard,
+    authorised,
+    is_page,
+    token_from_query,
+)
+from testbed.server.dashboard.stream import VIEWER_KEY, send_ticks, view_frame
+from testbed.server.dashboard.view import CentreView
 from testbed.server.endpoints import (
     ACK_TIMEOUT_KEY,
     ENDPOINTS_KEY,
@@ -172,9 +183,17 @@ async def post_clock(request: web.Request) -> web.Response:
                 raise web.HTTPBadRequest(text=f"run_until needs 'until' (seconds or an "
                                               f"ISO-8601 instant), got {until!r}")
             await tb.run_until(until)
+        elif action == "speed":
+            speed = body.get("speed")
+            if speed is not None and (isinstance(speed, bool)
+                                      or not isinstance(speed, int | float)
+                                      or not 0 < speed < math.inf):
+                raise web.HTTPBadRequest(text=f"speed needs 'speed' > 0 (testbed seconds per "
+                                              f"real second) or null (virtual), got {speed!r}")
+            tb.clock.speed = math.inf if speed is None else float(speed)
         else:
             raise web.HTTPBadRequest(text=f"unknown action {action!r}; use pause, resume, "
-                                          f"advance or run_until")
+                                          f"advance, run_until or speed")
     except ConfigError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     return web.json_response(_clock_state(tb))
@@ -184,41 +203,63 @@ async def event_stream(request: web.Request) -> web.WebSocketResponse:
     tb = testbed_of(request)
     service = tb.record_service
     assert service is not None
+    watching = request.query.get("view") in ("1", "true")
     ws = web.WebSocketResponse(heartbeat=None)
     await ws.prepare(request)
-    outbox: asyncio.Queue[ContactEvent | None] = asyncio.Queue()
+    outbox: asyncio.Queue[ContactEvent | str | None] = asyncio.Queue()
     listening = True
+    view: CentreView | None = None
 
-    def take(event: ContactEvent) -> None:
+    def put(item: ContactEvent | str) -> None:
         nonlocal listening
+        if not listening:
+            return
         if outbox.qsize() < MAX_BACKLOG:
-            outbox.put_nowait(event)
-        elif listening:  # the reader is too slow: what it has, then the end
+            outbox.put_nowait(item)
+        else:  # the reader is too slow: what it has, then the end
             listening = False
             service.remove_listener("event", take)
             outbox.put_nowait(None)
 
+    def take(event: ContactEvent) -> None:
+        if view is not None:
+            view.take(event)
+        put(event)
+
+    if watching:
+        # The view and the listener start at the same instant: the events after the
+        # VIEW frame are exactly those it does not hold.
+        view = CentreView(tb.switchboard)
+        view.extend(service.entries())
+        outbox.put_nowait(view_frame(view, _clock_state(tb)))
+        request.app[VIEWER_KEY].set()
     service.on("event", take)
 
     async def write() -> None:
-        while (event := await outbox.get()) is not None:
+        while (item := await outbox.get()) is not None:
+            if isinstance(item, str):
+                await ws.send_str(item)
+                continue
             await ws.send_str(json.dumps({
-                "t": event.timestamp_s,
-                "timestamp": format_timestamp_ms(service.wall(event.timestamp_s)),
-                "contact_id": event.contact_id, "kind": str(event.kind),
-                "data": _jsonable(event.data)}))
+                "t": item.timestamp_s,
+                "timestamp": format_timestamp_ms(service.wall(item.timestamp_s)),
+                "contact_id": item.contact_id, "kind": str(item.kind),
+                "data": _jsonable(item.data)}))
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
                        message=f"more than {MAX_BACKLOG} events waited to be read".encode())
 
-    writer = asyncio.create_task(write())
+    tasks = [asyncio.create_task(write())]
+    if view is not None:
+        tasks.append(asyncio.create_task(send_ticks(view, lambda: _clock_state(tb), put)))
     try:
         async for _frame in ws:
             pass  # the stream is one-way; anything sent is ignored
     finally:
         if listening:
             service.remove_listener("event", take)
-        writer.cancel()
-        await asyncio.gather(writer, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return ws
 
 
@@ -227,18 +268,21 @@ def _jsonable(data: Any) -> Any:
 
 
 def _auth(token: str) -> Callable[..., Awaitable[web.StreamResponse]]:
-    expected = f"Bearer {token}".encode()
-
     @web.middleware
     async def check(request: web.Request,
                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                     ) -> web.StreamResponse:
-        if not request.path.startswith("/v1/"):
+        page = is_page(request)
+        if not page and not request.path.startswith("/v1/"):
             return await handler(request)  # the Connect API checks its SigV4 key itself
-        given = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            raise web.HTTPUnauthorized(text="missing or wrong bearer token")
-        return await handler(request)
+        if authorised(request, token):
+            return await handler(request)
+        if page and (redirect := token_from_query(request, token)) is not None:
+            return redirect
+        if page:
+            raise web.HTTPUnauthorized(text="this testbed needs its token: open the "
+                                            "dashboard as /?token=TOKEN")
+        raise web.HTTPUnauthorized(text="missing or wrong bearer token")
 
     return check
 
@@ -265,7 +309,9 @@ def create_app(tb: Testbed, token: str | None = None, *,
     app[TESTBED_KEY] = tb
     app[ACK_TIMEOUT_KEY] = float(ack_timeout_s)
     app[ENDPOINTS_KEY] = set()
+    app[VIEWER_KEY] = asyncio.Event()
     app.on_shutdown.append(close_endpoints)
+    add_dashboard(app)
     app.router.add_get("/v1/endpoints/caller", caller_endpoint)
     app.router.add_get("/v1/endpoints/agent", agent_endpoint)
     app.router.add_get("/v1/contacts", list_contacts)
