@@ -11,6 +11,7 @@ import pytest
 from fakes import MockAgent, MockCaller
 from testbed import Testbed
 from testbed.core.messages import Prompt
+from testbed.flows.coverage import FlowCoverage
 from testbed.pytest_plugin import ServedTestbed
 
 from .conftest import JANE, JOHN, at, seed_centre
@@ -458,3 +459,35 @@ async def test_saving_an_update_keeps_the_published_flow_running(
 
     [record] = testbed.records
     assert record.attributes == {"path": "published"}
+
+
+async def test_publishing_a_saved_flow_makes_it_run(testbed: Testbed,
+                                                    connect_client: Any) -> None:
+    queues(testbed, "Sales")
+    created = await create(connect_client, testbed, "Sales inbound",
+                           to_queue(testbed, "draft", "Sales"), Status="SAVED")
+    await call(connect_client, "update_contact_flow_content",
+               InstanceId=testbed.instance.instance_id, ContactFlowId=created["ContactFlowId"],
+               Content=to_queue(testbed, "published", "Sales"))
+    testbed.add_number(SALES, "Sales inbound")
+    testbed.add_caller(MockCaller(JOHN, dial=SALES, patience_s=10))
+
+    await testbed.run_until_idle()
+
+    [record] = testbed.records
+    assert record.attributes == {"path": "published"}
+
+
+@pytest.mark.testbed(flow_coverage=FlowCoverage())
+async def test_flow_coverage_counts_a_deployed_flow(testbed: Testbed,
+                                                    connect_client: Any) -> None:
+    queues(testbed, "Sales")
+    await create(connect_client, testbed, "Sales inbound", to_queue(testbed, "first", "Sales"))
+    testbed.add_number(SALES, "Sales inbound")
+    testbed.add_caller(MockCaller(JOHN, dial=SALES, patience_s=10))
+
+    await testbed.run_until_idle()
+
+    assert testbed.flow_coverage is not None
+    summary = testbed.flow_coverage.report().flow("Sales inbound")
+    assert (summary.blocks, summary.blocks_entered) == (4, 3)
