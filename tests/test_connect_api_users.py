@@ -498,3 +498,33 @@ async def test_user_data_with_a_bad_contact_state_is_invalid_parameter_naming_it
         {"Filters": {"Agents": ["a"], "ContactFilter": {"ContactStates": ["TALKING"]}}})
     assert (status, code) == (400, "InvalidParameterException")
     assert "'TALKING'" in body["Message"]
+
+
+async def test_put_user_status_of_an_unknown_user_is_resource_not_found(
+        testbed: Testbed, connect_client: Any) -> None:
+    centre(testbed)
+    with pytest.raises(connect_client.exceptions.ResourceNotFoundException) as raised:
+        await call(connect_client, "put_user_status", InstanceId=testbed.instance.instance_id,
+                   UserId="ghost", AgentStatusId=status_id(testbed, "Available"))
+    assert "'ghost'" in raised.value.response["Error"]["Message"]
+
+
+LISTS = ["list_users", "list_agent_statuses", "list_routing_profiles",
+         "list_hours_of_operations", "list_contact_flows"]
+
+
+@pytest.mark.parametrize("operation", LISTS)
+async def test_a_list_of_another_instance_is_resource_not_found(
+        operation: str, testbed: Testbed, connect_client: Any) -> None:
+    other = "11111111-2222-4333-8444-555555555555"
+    with pytest.raises(connect_client.exceptions.ResourceNotFoundException) as raised:
+        await call(connect_client, operation, InstanceId=other)
+    assert other in raised.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("operation", LISTS)
+async def test_a_list_with_a_too_long_instance_id_is_invalid_parameter(
+        operation: str, testbed: Testbed, connect_client: Any) -> None:
+    with pytest.raises(connect_client.exceptions.InvalidParameterException) as raised:
+        await call(connect_client, operation, InstanceId="i" * 101)
+    assert "InstanceId" in raised.value.response["Error"]["Message"]
