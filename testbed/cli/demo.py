@@ -9,11 +9,14 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from testbed.centre.facade import Testbed
 from testbed.cli.common import check_new_store, usage_error
@@ -159,6 +162,10 @@ async def until_stopped() -> None:
 
 
 def records_table(records: list[ContactRecord]) -> Table:
+    """The records side by side (a column each), or a row each when there are more
+    than three."""
+    if len(records) > 3:
+        return records_rows(records)
     table = Table(title="Contact records", show_lines=False)
     table.add_column("field", style="bold", no_wrap=True)
     for i, _ in enumerate(records, 1):
@@ -195,4 +202,28 @@ def records_table(records: list[ContactRecord]) -> Table:
     row("DisconnectTimestamp", [format_timestamp(r.disconnect_timestamp) for r in records])
     row("DisconnectReason",
         [str(r.disconnect_reason) if r.disconnect_reason else None for r in records])
+    return table
+
+
+def records_rows(records: list[ContactRecord]) -> Table:
+    """A row per record: which queue and agent, and when (testbed time of day); the
+    disconnect reason without its ``_DISCONNECT`` (``--json`` has every field)."""
+    table = Table(title="Contact records", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0),
+                  pad_edge=False, show_edge=False)
+    for name in ("contact", "method", "queue", "enqueued", "agent", "connected", "ended",
+                 "disconnect"):
+        table.add_column(name, no_wrap=True)
+
+    def hms(value: datetime | None) -> str:
+        return "" if value is None else f"{value:%H:%M:%S}"
+
+    for r in records:
+        reason = str(r.disconnect_reason or "").removesuffix("_DISCONNECT")
+        table.add_row(
+            r.contact_id[:8], str(r.initiation_method),
+            Text(r.queue.name) if r.queue else "",
+            hms(r.queue.enqueue_timestamp if r.queue else None),
+            Text(r.agent.username or "") if r.agent else "",
+            hms(r.agent.connected_to_agent_timestamp if r.agent else None),
+            hms(r.disconnect_timestamp), reason)
     return table
