@@ -43,7 +43,8 @@ class AgentsPanel extends HTMLElement {
         added = true;
       }
       if (added) {
-        for (const name of [...this.rows.keys()].sort()) this.body.append(this.rows.get(name));
+        const names = [...this.rows.keys()].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+        for (const name of names) this.body.append(this.rows.get(name));
       }
       setText(this.heading, `Agents (${agents.size})`);
     }
