@@ -147,7 +147,7 @@ async def test_stop_contact_ends_a_queued_task(testbed: Testbed, connect_client:
                ContactId=contact_id)
     [record] = testbed.records
     assert record.to_ctr()["Queue"]["DequeueTimestamp"] == at("11:36:30")
-    assert record.to_ctr()["DisconnectReason"] == "OTHER"
+    assert record.to_ctr()["DisconnectReason"] == "API"
 
 
 async def test_stop_contact_of_an_ended_task_is_resource_not_found(
@@ -381,5 +381,5 @@ async def test_api_started_contacts_read_back_the_same_from_a_store(tmp_path: Pa
     reopened = RecordService.open(open_store(str(path)))
     assert records_to_json(reopened.records()) == live
     voice, task = reopened.records()
-    assert (voice.disconnect_reason, task.disconnect_reason) == ("TELECOM_UNANSWERED", "OTHER")
+    assert (voice.disconnect_reason, task.disconnect_reason) == ("TELECOM_UNANSWERED", "API")
     assert task.channel == "TASK" and task.scheduled_timestamp is not None

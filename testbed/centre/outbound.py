@@ -13,7 +13,7 @@ Every change is logged at the instant it happens, as the switchboard's own are.
   up while it rings ends it CUSTOMER_DISCONNECT.
 - A task (``start_task``, StartTaskContact) has no customer: InitiationMethod API,
   Channel TASK.  It runs its flow at once, or at its scheduled time.
-- ``stop_contact`` ends a live contact for API_STOP; a voice TRANSFER or
+- ``stop_contact`` ends a live contact (reason API for a task, OTHER for voice); a voice TRANSFER or
   QUEUE_TRANSFER contact cannot be stopped, as in Connect.
 - ``transfer_task`` (TransferContact) ends a live task and starts a TRANSFER
   contact of it that runs the given flow; voice contacts are refused.
@@ -37,15 +37,17 @@ from testbed.core.messages import Answer, Message, Ringing, is_phone_number
 from testbed.flows import Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
-__all__ = ["API_STOP", "MAX_ATTRIBUTES_BYTES", "MAX_TASK_DELAY_S", "MAX_TASK_TRANSFERS",
-           "OUTBOUND_RING_TIMEOUT_S", "ContactDetails", "Outbound", "check_attributes"]
+__all__ = ["API_STOP", "API_TASK_STOP", "MAX_ATTRIBUTES_BYTES", "MAX_TASK_DELAY_S",
+           "MAX_TASK_TRANSFERS", "OUTBOUND_RING_TIMEOUT_S", "ContactDetails", "Outbound",
+           "check_attributes"]
 
 _E = EventKind
 _API = InitiationMethod.API
-#: Why a contact ends when an outside program stops or transfers it.  Connect writes
-#: API for a task (its CTR page lists no API reason for voice); the record's
-#: DisconnectReason has no API member yet, so the testbed writes OTHER for both.
+#: Why a voice contact ends when an outside program stops it: Connect's CTR page
+#: lists API among the reasons of tasks and chats only, so a voice call writes OTHER.
 API_STOP = DisconnectReason.OTHER
+#: Why a task ends when an outside program stops or transfers it.
+API_TASK_STOP = DisconnectReason.API
 #: Connect's dialling timeout when RingTimeoutInSeconds is not given.
 OUTBOUND_RING_TIMEOUT_S = 60.0
 #: Connect's limits: attributes per contact, transfers of a task, a task's schedule.
@@ -212,9 +214,12 @@ class Outbound:
 
     # -- stopping, transferring, updating ------------------------------------------
     def stop_contact(self: _Board, contact: Contact,
-                     reason: DisconnectReason = API_STOP) -> None:
-        """End a live contact now for ``reason``; StateError for one that ended, or a
-        voice contact initiated by TRANSFER or QUEUE_TRANSFER (Connect refuses those)."""
+                     reason: DisconnectReason | None = None) -> None:
+        """End a live contact now for ``reason`` (default: API for a task, OTHER for
+        voice); StateError for one that ended, or a voice contact initiated by
+        TRANSFER or QUEUE_TRANSFER (Connect refuses those)."""
+        if reason is None:
+            reason = API_TASK_STOP if contact.phone is self.task_phone else API_STOP
         if contact.state is ContactState.ENDED:
             raise StateError(f"contact {contact.id!r} has ended already")
         if contact.method in _UNSTOPPABLE and contact.phone is not self.task_phone:
@@ -229,7 +234,7 @@ class Outbound:
 
     def transfer_task(self: _Board, contact: Contact, flow: str,
                       queue: str | None = None) -> Contact:
-        """End the live task ``contact`` (TransferCompletedTimestamp set, API_STOP) and
+        """End the live task ``contact`` (TransferCompletedTimestamp set, reason API) and
         start its TRANSFER contact, which runs ``flow`` with working queue ``queue``
         (by default the task's)."""
         if contact.phone is not self.task_phone:
@@ -254,7 +259,7 @@ class Outbound:
         _describe(self, new, details, dict(new.attributes), task=True)
         self._log(new.id, _E.CONNECTED_TO_SYSTEM)
         self._log(contact.id, _E.TRANSFERRED, None)
-        self._end(contact, API_STOP)
+        self._end(contact, API_TASK_STOP)
         self._run_flow(new, self.flows[flow], Participant.CUSTOMER)
         return new
 

@@ -343,11 +343,14 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
     def _next_leg(self, contact: Contact, method: InitiationMethod, queue_name: str,
                   customer: str | None = None, on_line: bool = False) -> Contact:
         """The contact that follows ``contact`` for the same customer (a callback or a
-        transfer leg): its hooks and attributes, working queue ``queue_name``, linked both
+        transfer leg): its hooks and attributes (logged, so its record shows them),
+        working queue ``queue_name``, linked both
         ways.  ``on_line``: the customer is on the line already (ConnectedToSystem now)."""
         new = self._new_contact(method, contact.phone, contact, customer=customer)
         new.hooks = dict(contact.hooks)
         new.attributes = dict(contact.attributes)
+        if new.attributes:  # they carry over, and the new leg's record shows them
+            self._log(new.id, _E.ATTRIBUTES, tuple(new.attributes.items()))
         new.queue_name = queue_name
         if on_line:
             self._log(new.id, _E.CONNECTED_TO_SYSTEM)

@@ -61,6 +61,7 @@ class DisconnectReason(StrEnum):
     TELECOM_UNANSWERED = "TELECOM_UNANSWERED"
     TELECOM_PROBLEM = "TELECOM_PROBLEM"
     OTHER = "OTHER"
+    API = "API"  # a task (chat, task) ended by StopContact or moved by TransferContact
 
 
 class EventKind(StrEnum):

@@ -19,7 +19,6 @@ from weakref import WeakKeyDictionary
 from testbed.centre.contacts import Contact
 from testbed.centre.facade import Testbed
 from testbed.centre.outbound import (
-    API_STOP,
     MAX_TASK_DELAY_S,
     MAX_TASK_TRANSFERS,
     ContactDetails,
@@ -213,7 +212,7 @@ def start_task_contact(api: Api, params: dict[str, Any]) -> dict[str, Any]:
 def stop_contact(api: Api, params: dict[str, Any]) -> dict[str, Any]:
     sb = api.tb.switchboard
     contact_id = contact_records.contact_id_of(api, params["ContactId"])
-    reason = API_STOP
+    reason: DisconnectReason | None = None
     code = params.get("DisconnectReason", {}).get("Code")
     if code is not None:
         if code not in DisconnectReason.__members__:
