@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from testbed import Testbed
 from testbed.load.demos import queued_callback_centre
 
 from .connect_shapes import strict
+
+# Property tests draw the same examples in every run (the suite is deterministic);
+# HYPOTHESIS_PROFILE=explore draws new ones, to look for failures.
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 JOHN = "+15555550123"
 JANE = "+15555550124"
