@@ -541,14 +541,20 @@ def load_flow(document: Mapping[str, Any] | str | Path, name: str | None = None,
     for raw in actions:
         if not isinstance(raw, Mapping):
             raise FlowError(f"flow {source!r}: every action must be a JSON object")
-        action = _Action(raw, source, action_metadata)
+        try:
+            action = _Action(raw, source, action_metadata)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            raise FlowError(f"flow {source!r}: action {str(raw.get('Identifier'))[:80]!r} "
+                            f"is malformed ({exc!r})") from None
         mapper = _MAPPERS.get(action.type)
         if mapper is None:
             raise action.fail(f"has unsupported Type {action.type!r}; the testbed supports "
                               f"{', '.join(SUPPORTED_TYPES)}")
         try:
             blocks.append(mapper(action))
-        except (KeyError, IndexError, TypeError) as exc:
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            # A member missing or of the wrong JSON type (Parameters a string, a
+            # condition without Condition): name the action, never a traceback.
             raise action.fail(f"is malformed ({exc!r})") from None
     ids = {b.id for b in blocks}
     for block, raw in zip(blocks, actions, strict=True):
