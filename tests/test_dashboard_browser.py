@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -244,3 +245,29 @@ def test_values_with_markup_are_shown_as_text(page: Page) -> None:
         expect(page.get_by_role("list", name="Events")).to_contain_text(f"note={SCRIPT}")
         assert page.evaluate("window.pwned") is None
         assert page.locator("body img, body script").count() == 0
+
+
+def test_a_load_run_is_charted_until_it_ends(browser: Browser) -> None:
+    mmc = Path(__file__).resolve().parent.parent / "scripts" / "scenarios" / "mmc.toml"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "testbed.cli", "load", str(mmc), "--callers", "300",
+         "--speed", "200", "--dashboard", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    url = next(line.split()[1] for line in process.stdout if line.startswith("dashboard: "))
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(url)  # the run starts now
+        expect(page.get_by_role("heading", name="Agents (6)")).to_be_visible()
+        expect(page.locator("tb-charts path.series")).to_have_count(2)
+        # The run ends and its server stops; the page says so and keeps what it saw.
+        expect(page.get_by_role("status")).to_have_text(re.compile("^disconnected"),
+                                                         timeout=60_000)
+        expect(page.locator("tb-charts path.series")).to_have_count(2)
+        expect(page.get_by_role("listitem", name=re.compile("^Contact ")).first).to_be_visible()
+    finally:
+        page.close()
+        process.terminate()
+        process.wait(30)
+    assert errors == []
