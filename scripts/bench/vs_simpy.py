@@ -9,22 +9,29 @@ lines, the switchboard, the inbound flow, routing and the record service.
     python scripts/bench/vs_simpy.py --callers 100000
     python scripts/bench/vs_simpy.py --callers 20000 --profile   # cProfile the testbed run
     python scripts/bench/vs_simpy.py --floor    # also the plumbing alone: the ceiling
+    scripts/build_compiled.sh /tmp/compiled
+    python scripts/bench/vs_simpy.py --compiled /tmp/compiled   # and the compiled build
 
-Prints callers per second for both and the ratio testbed / SimPy.  Each side
-runs ``--repeat`` times, interleaved, and its fastest run counts (a shared
-machine's noise only ever slows a run down).
+Prints callers per second for SimPy, the pure build and (with ``--compiled``)
+the compiled build, and each build's ratio to SimPy.  Every run is a process
+of its own (this script again, with ``--child``), so the builds never share
+an interpreter; each runs ``--repeat`` times, interleaved, and its fastest run
+counts (a shared machine's noise only ever slows a run down).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import math
+import json
+import os
 import pstats
 import random
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 try:
     import simpy
@@ -34,9 +41,12 @@ except ImportError:  # pragma: no cover
 import testbed
 from fakes import MockAgent, MockCaller
 from testbed import EventKind, Flow, RecordService, SetWorkingQueue, Testbed, TransferToQueue
+from testbed.build import build_info
 from testbed.core.lines import line_pair
 from testbed.core.messages import Disconnected, Hangup
 from testbed.load.run import fewer_collections
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -171,56 +181,100 @@ def run_plumbing(draws: list[tuple[float, float, float]]) -> None:
     testbed.run(_plumbing_run(draws), speed=testbed.VIRTUAL)
 
 
+def child(kind: str, model: Model) -> None:
+    """One timed run in this process; prints {"seconds", "served", "abandoned", "build"}."""
+    draws = model.draws()
+    result: tuple[int, int] = (0, 0)
+    with fewer_collections():  # every run gets the collector setting load runs use
+        t0 = time.perf_counter()
+        if kind == "simpy":
+            result = run_simpy(model, draws)
+        elif kind == "testbed":
+            result = run_testbed(model, draws)
+        else:
+            run_plumbing(draws)
+        secs = time.perf_counter() - t0
+    print(json.dumps({"seconds": secs, "served": result[0], "abandoned": result[1],
+                      "build": build_info()}))
+
+
+def spawn(kind: str, model: Model, pythonpath: Path) -> dict[str, object]:
+    """Run ``child(kind)`` in a new process whose ``testbed`` comes from ``pythonpath``."""
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--callers", str(model.callers),
+         "--agents", str(model.agents)],
+        check=True, capture_output=True, text=True, env=env, cwd=ROOT / "scripts" / "bench")
+    row: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
+    return row
+
+
+def profile(model: Model) -> None:
+    """cProfile the testbed run of whichever build this process imports."""
+    draws = model.draws()
+    profiler = cProfile.Profile()
+    with fewer_collections():
+        profiler.runcall(run_testbed, model, draws)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--callers", type=int, default=20_000)
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each, interleaved; the fastest counts (default 3)")
-    parser.add_argument("--profile", action="store_true", help="cProfile the testbed run")
+    parser.add_argument("--compiled", type=Path, metavar="DIR",
+                        help="also run the compiled build found in DIR "
+                             "(made by scripts/build_compiled.sh DIR)")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the testbed run in this process (the build it imports)")
     parser.add_argument("--floor", action="store_true",
                         help="also time the full path's plumbing alone (messages, events, "
                              "timers; no logic): the most any design of this path can reach")
+    parser.add_argument("--child", choices=("simpy", "testbed", "plumbing"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     model = Model(callers=args.callers, agents=args.agents)
-    draws = model.draws()
+    if args.child:
+        child(args.child, model)
+        return
+    if args.profile:
+        profile(model)
+        return
 
-    simpy_s = tb_s = floor_s = math.inf
-    # Both runs get the same garbage-collector setting (the one load runs use).
-    with fewer_collections():
-        for _ in range(1 if args.profile else max(1, args.repeat)):
-            t0 = time.perf_counter()
-            simpy_result = run_simpy(model, draws)
-            simpy_s = min(simpy_s, time.perf_counter() - t0)
-
-            t0 = time.perf_counter()
-            if args.profile:
-                profiler = cProfile.Profile()
-                tb_result = profiler.runcall(run_testbed, model, draws)
-            else:
-                tb_result = run_testbed(model, draws)
-            tb_s = min(tb_s, time.perf_counter() - t0)
-
-            if args.floor:
-                t0 = time.perf_counter()
-                run_plumbing(draws)
-                floor_s = min(floor_s, time.perf_counter() - t0)
+    runs: list[tuple[str, str, Path]] = [("simpy", "simpy", ROOT), ("pure", "testbed", ROOT)]
+    if args.compiled is not None:
+        runs.append(("compiled", "testbed", args.compiled.resolve()))
+    if args.floor:
+        runs.append(("plumbing pure", "plumbing", ROOT))
+        if args.compiled is not None:
+            runs.append(("plumbing compiled", "plumbing", args.compiled.resolve()))
+    best: dict[str, dict[str, object]] = {}
+    for _ in range(max(1, args.repeat)):
+        for name, kind, path in runs:
+            row = spawn(kind, model, path)
+            if name not in best or float(row["seconds"]) < float(best[name]["seconds"]):  # type: ignore[arg-type]
+                best[name] = row
+    if args.compiled is not None and best["compiled"]["build"] != "compiled":
+        sys.exit(f"{args.compiled}: not a compiled build ({best['compiled']['build']})")
 
     print(f"model: M/M/{model.agents}+M, {model.callers} callers, rate {model.arrival_rate}/s, "
-          f"talk {model.mean_talk_s} s, patience {model.mean_patience_s} s")
-    print(f"{'run':<10}{'served':>10}{'abandoned':>11}{'seconds':>10}{'callers/s':>12}")
-    for name, (served, abandoned), secs in (("simpy", simpy_result, simpy_s),
-                                             ("testbed", tb_result, tb_s)):
-        print(f"{name:<10}{served:>10}{abandoned:>11}{secs:>10.2f}{model.callers / secs:>12,.0f}")
+          f"talk {model.mean_talk_s} s, patience {model.mean_patience_s} s; "
+          f"fastest of {max(1, args.repeat)}, each run in its own process")
+    print(f"{'run':<19}{'served':>8}{'abandoned':>11}{'seconds':>9}{'callers/s':>11}"
+          f"{'vs simpy':>10}")
+    simpy_s = float(best["simpy"]["seconds"])  # type: ignore[arg-type]
+    for name, kind, _path in runs:
+        row = best[name]
+        secs = float(row["seconds"])  # type: ignore[arg-type]
+        served, abandoned = ("-", "-") if kind == "plumbing" else (row["served"], row["abandoned"])
+        ratio = "" if kind == "simpy" else f"{simpy_s / secs:.2f}x"
+        print(f"{name:<19}{served:>8}{abandoned:>11}{secs:>9.2f}{model.callers / secs:>11,.0f}"
+              f"{ratio:>10}")
     if args.floor:
-        print(f"{'plumbing':<10}{'-':>10}{'-':>11}{floor_s:>10.2f}{model.callers / floor_s:>12,.0f}"
-              f"   ({MESSAGES_PER_CALLER} messages, {EVENTS_PER_CALLER} events, 4 timers "
-              f"per caller, no logic)")
-    print(f"ratio testbed/simpy: {simpy_s / tb_s:.2f}x")
-    if args.floor:
-        print(f"ratio plumbing/simpy: {simpy_s / floor_s:.2f}x  (the ceiling for this path)")
-    if args.profile:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        print(f"plumbing: {MESSAGES_PER_CALLER} messages, {EVENTS_PER_CALLER} events, 4 timers "
+              "per caller, no logic (the ceiling for this path)")
 
 
 if __name__ == "__main__":

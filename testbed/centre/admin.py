@@ -28,6 +28,7 @@ from typing import Protocol
 from testbed.centre.agents import Agent
 from testbed.centre.switchboard_core import SwitchboardCore
 from testbed.core.errors import ConfigError, StateError
+from testbed.core.native import trait
 from testbed.flows import Flow
 from testbed.flows.coverage import CoverageRecorder
 
@@ -65,6 +66,7 @@ class _AdminCore(SwitchboardCore, Protocol):
     def _sources(self) -> dict[str, FlowSource]: ...
 
 
+@trait
 class Admin:
     """Setting an agent's status and deploying flows from outside."""
 

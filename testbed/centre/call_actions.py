@@ -32,6 +32,7 @@ from testbed.core.messages import (
     Unmute,
     Unmuted,
 )
+from testbed.core.native import trait
 from testbed.flows import EventHook, FlowRun, Participant
 from testbed.records.contact_record import EventKind
 
@@ -42,6 +43,7 @@ _CONNECTED = ContactState.CONNECTED
 _ON_HOLD = ContactState.ON_HOLD
 
 
+@trait
 class CallActions:
     """Agent actions on a connected call: methods of the Switchboard."""
 

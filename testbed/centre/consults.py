@@ -14,6 +14,7 @@ from testbed.centre.switchboard_core import SwitchboardCore
 from testbed.centre.transfers import QuickConnect
 from testbed.core.errors import StateError
 from testbed.core.messages import Conferenced, Connected, Consulting, Disconnected, Transferred
+from testbed.core.native import trait
 from testbed.flows import Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
@@ -25,6 +26,7 @@ _THIRD_PARTY_DISCONNECT = DisconnectReason.THIRD_PARTY_DISCONNECT
 __all__ = ["Consults"]
 
 
+@trait
 class Consults:
     """Consults by agents (warm transfers and conferences), a part of the Switchboard.
 

@@ -7,6 +7,7 @@ from testbed.centre.contacts import Contact, ContactState
 from testbed.centre.queues import Queue
 from testbed.centre.switchboard_core import SwitchboardCore
 from testbed.core.messages import Prompt, Transferred
+from testbed.core.native import trait
 from testbed.flows import CreateCallback, EventHook, Flow, FlowRun, Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
@@ -16,6 +17,7 @@ _FLOW_DISCONNECT = DisconnectReason.CONTACT_FLOW_DISCONNECT
 __all__ = ["FlowActions"]
 
 
+@trait
 class FlowActions:
     """FlowHost methods of the Switchboard: prompts, queues, hooks, callbacks, flow ends."""
 

@@ -15,6 +15,7 @@ from typing import Any
 from testbed.centre.contacts import Contact, ContactData, ContactState
 from testbed.centre.switchboard_core import SwitchboardCore
 from testbed.core.messages import Connected, Disconnected, Ringing, is_phone_number
+from testbed.core.native import trait
 from testbed.flows import Block, FlowRun, Participant
 from testbed.flows.blocks import UpdateContact
 from testbed.flows.lambdas import (
@@ -38,6 +39,7 @@ DEFAULT_PRIORITY = 5
 
 
 
+@trait
 class FlowServices:
     """FlowHost methods of the Switchboard beyond queues and prompts."""
 

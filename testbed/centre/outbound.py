@@ -34,6 +34,7 @@ from testbed.centre.contacts import Contact, ContactState, Phone
 from testbed.centre.switchboard_core import SwitchboardCore
 from testbed.core.errors import ConfigError, StateError
 from testbed.core.messages import Answer, Message, Ringing, is_phone_number
+from testbed.core.native import trait
 from testbed.flows import Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
@@ -106,9 +107,12 @@ class _Dialling:
 class _Board(SwitchboardCore, Protocol):
     """What the mixin uses of the Switchboard beyond SwitchboardCore."""
 
+    _outbound: _Dialling | None  # the mixin's state, made on first use
+
     def _from_phone(self, phone: Phone, message: Message) -> None: ...
 
 
+@trait
 class Outbound:
     """Outbound calls, tasks, stopping, transferring and updating contacts from outside."""
 
@@ -283,9 +287,9 @@ class Outbound:
 
 # -- the mixin's helpers --------------------------------------------------------------
 def _dialling(sb: _Board) -> _Dialling:
-    state: _Dialling | None = sb.__dict__.get("_outbound")
+    state = sb._outbound
     if state is None:
-        state = sb.__dict__["_outbound"] = _Dialling()
+        state = sb._outbound = _Dialling()
     return state
 
 

@@ -15,6 +15,7 @@ from testbed.centre.queues import Queue
 from testbed.centre.switchboard_core import SwitchboardCore
 from testbed.centre.transfers import QuickConnect
 from testbed.core.messages import Offered, Queued
+from testbed.core.native import trait
 from testbed.flows import EventHook, Participant
 from testbed.records.contact_record import EventKind
 
@@ -23,6 +24,7 @@ _E = EventKind
 __all__ = ["QuickConnect", "Routing"]
 
 
+@trait
 class Routing:
     """Routing methods of the Switchboard."""
 

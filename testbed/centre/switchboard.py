@@ -34,7 +34,7 @@ from testbed.centre.contacts import Contact, ContactState, Phone
 from testbed.centre.flow_host import FlowActions
 from testbed.centre.flow_services import FlowServices
 from testbed.centre.instance import Instance
-from testbed.centre.outbound import Outbound
+from testbed.centre.outbound import Outbound, _Dialling
 from testbed.centre.queues import Queue
 from testbed.centre.routing import Routing
 from testbed.centre.transfers import QuickConnect, Transfers
@@ -124,6 +124,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         self.pool = AgentPool()
         self.custom_statuses: tuple[str, ...] = DEFAULT_CUSTOM_STATUSES
         self.instance = Instance()
+        self._outbound: _Dialling | None = None  # Outbound's own state, made on first use
         #: Log an event of a contact (by id) at this instant.
         self._log = records.log
         self._reroutes: dict[str, tuple[float, Cancellable]] = {}

@@ -8,6 +8,7 @@ from testbed.centre.agents import Agent
 from testbed.centre.contacts import Contact, ContactState
 from testbed.centre.switchboard_core import SwitchboardCore
 from testbed.core.messages import Disconnected, Transferred
+from testbed.core.native import trait
 from testbed.flows import Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
@@ -44,6 +45,7 @@ class QuickConnect:
         return "number", self.number or ""
 
 
+@trait
 class Transfers:
     """Cold transfers by agents, a part of the Switchboard (see docs/routing.md).
 

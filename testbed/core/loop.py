@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from testbed.core.errors import ConfigError
+from testbed.core.net_timer import NetworkTimerHandle
 
 __all__ = ["DEFAULT_IDLE_THRESHOLD_S", "REAL_TIME", "VIRTUAL", "TestbedLoop", "Timer",
            "check_speed", "network_time"]
@@ -100,12 +101,6 @@ class _Drain:
 
     def __init__(self, run: Callable[[], None]) -> None:
         self._run = run
-
-
-class _NetworkTimerHandle(asyncio.TimerHandle):
-    """An asyncio timer set by network code: its deadline is real monotonic seconds."""
-
-    __slots__ = ()
 
 
 class Timer:
@@ -240,7 +235,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
         waits for them nor jumps to them.
         """
         self._check_closed()  # type: ignore[attr-defined]
-        handle = _NetworkTimerHandle(when, callback, args, self, context)
+        handle = NetworkTimerHandle(when, callback, args, self, context)
         heapq.heappush(self._net_timers, (when, next(self._seq), handle))
         handle._scheduled = True  # type: ignore[attr-defined]
         return handle
@@ -292,7 +287,7 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
         if handle._scheduled:  # type: ignore[attr-defined]
-            if isinstance(handle, _NetworkTimerHandle):
+            if isinstance(handle, NetworkTimerHandle):
                 self._cancelled_net_timers += 1
             else:
                 self._cancelled_timers += 1
