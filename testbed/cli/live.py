@@ -75,7 +75,8 @@ class LiveView:
         speed = clock.speed
         pace = ("virtual" if speed == float("inf") else "real time" if speed == 1
                 else f"x{speed:g}")
-        text = Text.assemble((f"{tb.wall():%H:%M:%S}", "bold"), f"  {tb.wall():%a %-d %b %Y} UTC",
+        now = tb.wall()
+        text = Text.assemble((f"{now:%H:%M:%S}", "bold"), f"  {now:%a} {now.day} {now:%b %Y} UTC",
                              f"   {pace}, ", ("paused" if clock.paused else "running",
                                               "yellow" if clock.paused else "green"))
         return Panel(text, title=self.title, title_align="left", expand=False)
