@@ -12,11 +12,9 @@ exits 1; Ctrl-C keeps what finished, writes it, and exits 130.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import textwrap
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +25,9 @@ from rich.table import Table
 
 from testbed.cli.common import usage_error
 from testbed.core.errors import ConfigError
+from testbed.load.sweep_files import SWEEP_OUTPUTS, write_sweep
 
-__all__ = ["SWEEP_OUTPUTS", "add_parsers", "from_ctr_command", "sweep_command"]
-
-#: What a sweep writes into --out DIR, besides one PNG per metric.
-SWEEP_OUTPUTS = ("sweep.csv", "runs.csv", "sweep.json")
+__all__ = ["add_parsers", "from_ctr_command", "sweep_command"]
 
 _SWEEP_EXAMPLES = """\
 examples:
@@ -281,7 +277,7 @@ def sweep_command(args: argparse.Namespace) -> int:
             print(f"testbed: error: {exc}", file=sys.stderr)
             return 2 if str(exc).startswith("--scheduler") else 1
     if out is not None:
-        _write(out, table, Path(args.scenario).stem)
+        write_sweep(out, table, Path(args.scenario).stem)
     if args.json:
         print(json.dumps(table.to_json(), indent=2))
     else:
@@ -302,32 +298,6 @@ def _prepare(out: Path, overwrite: bool) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         usage_error(f"--out {out}: cannot create the folder ({exc.strerror})")
-
-
-def _cell_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, dict | list) else value
-
-
-def _write_csv(path: Path, rows: Sequence[dict[str, Any]], first: Sequence[str]) -> None:
-    columns = list(dict.fromkeys([*first, *(k for row in rows for k in row)]))
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _cell_value(v) for k, v in row.items()})
-
-
-def _write(out: Path, table: Any, title: str) -> None:
-    from testbed.load.sweep_plots import write_sweep_plots
-
-    _write_csv(out / "sweep.csv", list(table), table.keys)
-    _write_csv(out / "runs.csv", [*table.runs, *(f for f in table.failures
-                                                 if f["replication"] is not None)],
-               [*table.keys, "replication", "seed"])
-    (out / "sweep.json").write_text(json.dumps(table.to_json(), indent=2) + "\n",
-                                    encoding="utf-8")
-    if any(row["runs"] for row in table):
-        write_sweep_plots(out, table, title)
 
 
 def _percent(value: float | None) -> str:
