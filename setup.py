@@ -10,7 +10,7 @@ needs mypy in the building environment::
     TESTBED_COMPILE=1 pip install --no-build-isolation .
 
 ``scripts/build_compiled.sh`` builds a compiled wheel outside the source tree;
-``testbed.build.build_info()`` tells which build is running; docs/speed.md has the
+``testbed.core.build.build_info()`` tells which build is running; docs/speed.md has the
 numbers and the modules left out, with the reason for each.
 """
 
@@ -24,17 +24,17 @@ from setuptools import setup
 
 
 def _compiled() -> list[str]:
-    """The source paths of ``testbed.build.COMPILED_MODULES`` (read, not imported:
+    """The source paths of ``testbed.core.build.COMPILED_MODULES`` (read, not imported:
     the package's dependencies need not be installed yet)."""
-    tree = ast.parse(Path("testbed/build.py").read_text(encoding="utf-8"))
+    tree = ast.parse(Path("testbed/core/build.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
                 and node.targets[0].id == "COMPILED_MODULES"):
             return [name.replace(".", "/") + ".py" for name in ast.literal_eval(node.value)]
-    raise RuntimeError("testbed/build.py: no COMPILED_MODULES")
+    raise RuntimeError("testbed/core/build.py: no COMPILED_MODULES")
 
 
-#: The hot modules that compile today (testbed/build.py lists them).
+#: The hot modules that compile today (testbed/core/build.py lists them).
 COMPILED = _compiled()
 
 

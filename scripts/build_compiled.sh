@@ -25,6 +25,6 @@ TESTBED_COMPILE=1 python setup.py --quiet build --build-base "$work/build" --bui
 python - "$out" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
-from testbed.build import build_info
+from testbed.core.build import build_info
 print(f"{sys.argv[1]}: {build_info()}")
 PY

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from testbed.build import COMPILED_MODULES, build_info, compiled_modules
+from testbed.core.build import COMPILED_MODULES, build_info, compiled_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def _run(pythonpath: Path, code: str, *args: str, cwd: Path) -> bytes:
 
 @needs_compiled
 def test_compiled_build_reports_compiled(compiled_dir: Path, tmp_path: Path) -> None:
-    code = "from testbed.build import build_info; print(build_info())"
+    code = "from testbed.core.build import build_info; print(build_info())"
     assert _run(compiled_dir, code, cwd=tmp_path).decode().strip() == "compiled"
     assert _run(ROOT, code, cwd=tmp_path).decode().strip() == "pure Python"
 

@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover
 import testbed
 from fakes import MockAgent, MockCaller
 from testbed import EventKind, Flow, RecordService, SetWorkingQueue, Testbed, TransferToQueue
-from testbed.build import build_info
+from testbed.core.build import build_info
 from testbed.core.lines import line_pair
 from testbed.core.messages import Disconnected, Hangup
 from testbed.load.run import fewer_collections
