@@ -42,6 +42,7 @@ from testbed.flows import (
 from testbed.flows.coverage import FlowCoverage
 from testbed.flows.hours import HoursOfOperation
 from testbed.flows.lex import Bot, Intent, Slot
+from testbed.load.sweep import sweep
 from testbed.records.contact_record import (
     AgentInfo,
     ContactEvent,
@@ -114,4 +115,5 @@ __all__ = [
     "parse_instant",
     "records_to_json",
     "run",
+    "sweep",
 ]

@@ -74,7 +74,8 @@ def test_unknown_demo_exits_2_listing_the_demos(capsys: pytest.CaptureFixture[st
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.strip() == ("testbed demo: error: argument NAME: unknown demo "
-                           "'queued-callbak'; demos: queued-callback")
+                           "'queued-callbak'; demos: busy-hour, ivr-menu, queued-callback, "
+                           "shift-change, transfer")
 
 
 def test_help_documents_every_demo_option(capsys: pytest.CaptureFixture[str]) -> None:

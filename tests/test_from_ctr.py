@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import statistics
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 
 from testbed.cli import main
-from testbed.cli.sweep import add_parsers, from_ctr_command
 from testbed.core.clock import VIRTUAL, run
 from testbed.load.run import LoadRun
 from testbed.load.scenario import Scenario
@@ -86,10 +84,8 @@ queue = "Support"
 
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """``testbed ARGV`` for ``scenario from-ctr``: exit status, standard output and error."""
-    parser = argparse.ArgumentParser(prog="testbed")
-    add_parsers(parser.add_subparsers(dest="command", required=True))
     try:
-        code = from_ctr_command(parser.parse_args(argv))
+        code = main(argv)
     except SystemExit as exc:
         code = int(exc.code or 0)
     out, err = capsys.readouterr()

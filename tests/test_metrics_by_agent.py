@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from datetime import timedelta
@@ -13,7 +12,8 @@ from rich.console import Console
 
 from fakes import MockAgent, MockCaller
 from testbed import Flow, SetWorkingQueue, Testbed, TransferToQueue
-from testbed.cli.records import agent_tables, metrics
+from testbed.cli import main
+from testbed.cli.records import agent_tables
 from testbed.core.clock import run
 from testbed.records.metrics import AgentInterval, historical_by_agent
 
@@ -134,15 +134,14 @@ def morning_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _args(store: Path, *, as_json: bool) -> argparse.Namespace:
-    """What ``testbed metrics STORE --by agent [--json]`` passes on."""
-    return argparse.Namespace(store=str(store), interval=QUARTER, service_level=(20, 60),
-                              at=None, json=as_json, by="agent")
+def _metrics(store: Path, *extra: str) -> int:
+    """``testbed metrics STORE --by agent [EXTRA...]``."""
+    return main(["metrics", str(store), "--by", "agent", *extra])
 
 
 def test_metrics_by_agent_as_json(morning_store: Path,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    assert metrics(_args(morning_store, as_json=True)) == 0
+    assert _metrics(morning_store, "--json") == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["Agent"], r["CONTACTS_PUT_ON_HOLD"], r["AVG_HOLD_TIME"],
              r["CONTACTS_TRANSFERRED_IN"], r["CONTACTS_TRANSFERRED_OUT"]) for r in rows] == [
@@ -151,7 +150,7 @@ def test_metrics_by_agent_as_json(morning_store: Path,
 
 def test_metrics_by_agent_as_tables(morning_store: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert metrics(_args(morning_store, as_json=False)) == 0
+    assert _metrics(morning_store) == 0
     out = capsys.readouterr().out
     assert "Historical metrics by agent, 15m intervals, 2022-04-08 (UTC)" in out
     assert [line.split(":")[0] for line in out.splitlines() if ": contacts" in line] == [

@@ -5,7 +5,6 @@ The cluster (two worker processes, one thread each) starts once for the module.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 
 from testbed.cli import main
-from testbed.cli.sweep import add_parsers, sweep_command
 from testbed.load.sweep import SweepTable, local_cluster, sweep
 from testbed.load.sweep_plan import replication_seed
 
@@ -161,10 +159,8 @@ def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(client: Any, tmp_path: 
 
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """``testbed ARGV``: the sweep command, parsed as ``testbed.cli.main`` parses it."""
-    parser = argparse.ArgumentParser(prog="testbed")
-    add_parsers(parser.add_subparsers(dest="command", required=True))
     try:
-        code = sweep_command(parser.parse_args(argv))
+        code = main(argv)
     except SystemExit as exc:
         code = int(exc.code or 0)
     out, err = capsys.readouterr()

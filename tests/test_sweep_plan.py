@@ -5,7 +5,6 @@ No cluster here: these are the parts a sweep checks and computes on its own.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from testbed import ConfigError
-from testbed.cli.sweep import add_parsers, sweep_command
+from testbed.cli import main
 from testbed.load.staffing import QueueModel, queue_model, service_level, smallest_agents
 from testbed.load.sweep import sweep
 from testbed.load.sweep_plan import plan_sweep, replication_seed
@@ -29,10 +28,8 @@ PEAK = SCENARIOS / "morning-peak.toml"
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     """``testbed ARGV`` for the sweep command: exit status, standard output and error."""
-    parser = argparse.ArgumentParser(prog="testbed")
-    add_parsers(parser.add_subparsers(dest="command", required=True))
     try:
-        code = sweep_command(parser.parse_args(argv))
+        code = main(argv)
     except SystemExit as exc:
         code = int(exc.code or 0)
     out, err = capsys.readouterr()

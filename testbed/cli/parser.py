@@ -16,6 +16,7 @@ from typing import NoReturn
 from testbed import __version__
 from testbed.centre.instance import DEFAULT_INSTANCE_ID, Instance
 from testbed.cli.flow_run import CallerInput
+from testbed.cli.sweep import add_parsers as add_sweep_parsers
 from testbed.core.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant
 from testbed.core.errors import ConfigError
 from testbed.core.messages import DEFAULT_ACK_TIMEOUT_S
@@ -518,5 +519,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="service-level thresholds in seconds (default: 20,60)")
     metrics.add_argument("--at", type=_instant, metavar="ISO-8601",
                          help="show the real-time metrics at this instant instead")
+    metrics.add_argument("--by", choices=("queue", "agent"), default="queue",
+                         help="queue (default): the metrics above per queue and interval; "
+                              "agent: per agent and interval, CONTACTS_HANDLED, "
+                              "CONTACTS_PUT_ON_HOLD, AVG_HOLD_TIME, CONTACTS_TRANSFERRED_IN "
+                              "and CONTACTS_TRANSFERRED_OUT")
     metrics.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_sweep_parsers(commands)
     return parser
