@@ -32,7 +32,7 @@ async def refused(*options: str) -> str:
 
 
 @asynccontextmanager
-async def serve(*options: str, lines: int = 2) -> AsyncIterator[tuple[str, list[str]]]:
+async def serve(*options: str, lines: int = 3) -> AsyncIterator[tuple[str, list[str]]]:
     """``testbed serve --virtual --paused OPTIONS``: its URL and the first ``lines`` it
     printed; stopped with SIGTERM at the end, which it must take as a clean exit."""
     process = await asyncio.create_subprocess_exec(
@@ -57,6 +57,7 @@ async def test_serve_says_which_instance_it_stands_in_for() -> None:
         clock = await response.json()
     assert printed[1] == f"Connect instance {INSTANCE_ID} (region us-east-1, account " \
                          f"123456789012)"
+    assert printed[2] == f"dashboard: {url}/"
     assert clock["instance_id"] == INSTANCE_ID
 
 
@@ -104,11 +105,11 @@ async def test_serve_posts_contact_events_to_the_webhook_and_flushes_them_on_sig
     port = runner.addresses[0][1]
     try:
         async with serve("--events-webhook", f"http://127.0.0.1:{port}/events",
-                         "--instance-id", INSTANCE_ID, lines=3) as (url, printed), \
+                         "--instance-id", INSTANCE_ID, lines=4) as (url, printed), \
                 aiohttp.ClientSession() as session, \
                 session.ws_connect(f"{url}/v1/endpoints/caller",
                                    params={"number": JOHN}) as phone:
-            assert printed[2] == f"contact events are POSTed to http://127.0.0.1:{port}/events"
+            assert printed[3] == f"contact events are POSTed to http://127.0.0.1:{port}/events"
             await phone.send_json({"type": "dial", "to": SERVICE_NUMBER})
             started = await _message(phone, "call_started")
             await _message(phone, "queued")

@@ -395,3 +395,16 @@ async def test_serve_takes_a_flow_folder_with_bots_and_hours_beside_the_flows() 
             assert (await clock(session, served.url))["now_s"] == 0.0
     finally:
         await stop_serve(served)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x"])
+async def test_a_clock_post_that_is_not_json_is_refused_and_changes_nothing(
+        virtual_server: Served, content_type: str) -> None:
+    url = virtual_server.url
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/v1/clock", data='{"action": "advance", "seconds": 60}',
+                                headers={"Content-Type": content_type}) as response:
+            assert response.status == 415
+            assert "application/json" in await response.text()
+        assert (await clock(session, url))["now_s"] == 0.0

@@ -88,6 +88,8 @@ def serve(args: argparse.Namespace) -> int:
                 instance = tb.instance
                 print(f"Connect instance {instance.instance_id} (region {instance.region}, "
                       f"account {instance.account})", flush=True)
+                page = f"http://{host}:{port}/" + ("?token=TOKEN" if args.token else "")
+                print(f"dashboard: {page}", flush=True)
                 for url in args.events_webhook:
                     print(f"contact events are POSTed to {url}", flush=True)
                 for url in args.records_webhook:

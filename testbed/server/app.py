@@ -159,6 +159,12 @@ async def get_clock(request: web.Request) -> web.Response:
 
 async def post_clock(request: web.Request) -> web.Response:
     tb = testbed_of(request)
+    if request.content_type != "application/json":
+        # A page of another site can post a form or plain text here, but not JSON
+        # (that asks the browser for a preflight this server never grants).
+        raise web.HTTPUnsupportedMediaType(
+            text=f"POST /v1/clock takes Content-Type application/json, "
+                 f"got {request.content_type[:100]!r}")
     try:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
