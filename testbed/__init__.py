@@ -8,6 +8,7 @@ from testbed.centre.agent_status import AgentContact, AgentDetail, DesktopState
 from testbed.centre.agents import AgentState, QueueRouting, RoutingProfile
 from testbed.centre.facade import AgentEndpoint, CallerEndpoint, Testbed
 from testbed.centre.routing import QuickConnect
+from testbed.core.build import build_info
 from testbed.core.clock import (
     REAL_TIME,
     VIRTUAL,
@@ -111,6 +112,7 @@ __all__ = [
     "TransferToFlow",
     "TransferToQueue",
     "Wait",
+    "build_info",
     "line_pair",
     "parse_instant",
     "records_to_json",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import testbed
 from testbed.cli import main
 
 from .conftest import at
@@ -178,3 +179,12 @@ def test_load_refuses_a_coverage_file_in_a_missing_folder(
               "--flow-coverage-json", str(tmp_path / "no" / "cov.json")])
     assert exit_info.value.code == 2
     assert "--flow-coverage-json" in capsys.readouterr().err
+
+
+def test_version_says_which_build_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    build = testbed.build_info()
+    assert build in ("pure Python", "compiled")
+    assert capsys.readouterr().out.strip() == f"testbed {testbed.__version__} ({build})"

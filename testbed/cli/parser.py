@@ -17,6 +17,7 @@ from testbed import __version__
 from testbed.centre.instance import DEFAULT_INSTANCE_ID, Instance
 from testbed.cli.flow_run import CallerInput
 from testbed.cli.sweep import add_parsers as add_sweep_parsers
+from testbed.core.build import build_info
 from testbed.core.clock import DEFAULT_START, REAL_TIME, VIRTUAL, check_speed, parse_instant
 from testbed.core.errors import ConfigError
 from testbed.core.messages import DEFAULT_ACK_TIMEOUT_S
@@ -334,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "running queue and whisper flows, and contact records in real, "
                     "accelerated or virtual time.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__} ({build_info()})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=_Parser)
     demo_list = "\n".join(f"  {d.name:<18} {d.summary}" for d in DEMOS.values())
