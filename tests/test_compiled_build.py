@@ -2,7 +2,8 @@
 
 Building takes about a minute, so the build's own test runs only when asked:
 ``TESTBED_TEST_COMPILED=1 pytest tests/test_compiled_build.py``.  It builds with
-``scripts/build_compiled.sh`` into a temporary directory, then runs the seed
+``scripts/build_compiled.sh`` into a temporary directory (or takes the build in
+``TESTBED_COMPILED_DIR``), then runs the seed
 scenario in both builds, each in its own process, and compares the records
 byte for byte.
 """
@@ -40,6 +41,9 @@ def test_setup_compiles_the_modules_build_info_lists() -> None:
 
 @pytest.fixture(scope="module")
 def compiled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    built = os.environ.get("TESTBED_COMPILED_DIR")
+    if built:  # built already (CI builds once, then runs the whole suite on it too)
+        return Path(built)
     out = tmp_path_factory.mktemp("compiled")
     subprocess.run([str(ROOT / "scripts" / "build_compiled.sh"), str(out)], check=True,
                    capture_output=True, timeout=600)
