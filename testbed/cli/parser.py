@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from testbed import __version__
 from testbed.centre.instance import DEFAULT_INSTANCE_ID, Instance
+from testbed.cli.arguments import count, seconds_list
 from testbed.cli.flow_run import CallerInput
 from testbed.cli.sweep import add_parsers as add_sweep_parsers
 from testbed.core.build import build_info
@@ -85,25 +86,8 @@ def _duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _seconds_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(x) for x in text.split(","))
-    except ValueError:
-        values = ()
-    if not values or any(not 1 <= v <= 604_800 for v in values):
-        raise argparse.ArgumentTypeError(
-            f"must be whole seconds from 1 to 604800, comma-separated, got {text!r}")
-    return values
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
 
 
 def _instant(text: str) -> datetime:
@@ -482,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  testbed load scripts/scenarios/mmc.toml --callers 5000 --out out/mmc\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     load.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
-    load.add_argument("--callers", type=_count, metavar="N",
+    load.add_argument("--callers", type=count, metavar="N",
                       help="number of callers (default: the scenario's)")
     load.add_argument("--seed", type=int, help="seed (default: the scenario's)")
     load_pace = load.add_mutually_exclusive_group()
@@ -516,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--interval", type=_duration, default=timedelta(minutes=15),
                          metavar="DURATION",
                          help="interval length: 15m (default), 1h, 30s, 900 (seconds)")
-    metrics.add_argument("--service-level", type=_seconds_list, default=(20, 60),
+    metrics.add_argument("--service-level", type=seconds_list, default=(20, 60),
                          metavar="X[,X...]",
                          help="service-level thresholds in seconds (default: 20,60)")
     metrics.add_argument("--at", type=_instant, metavar="ISO-8601",

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from testbed.cli.arguments import count, seconds_list
 from testbed.cli.common import usage_error
 from testbed.core.errors import ConfigError
 from testbed.load.sweep_files import SWEEP_OUTPUTS, write_sweep
@@ -51,25 +52,8 @@ tcp://HOST:8786.
 """
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
 
 
-def _levels(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(x) for x in text.split(","))
-    except ValueError:
-        values = ()
-    if not values or any(not 1 <= v <= 604_800 for v in values):
-        raise argparse.ArgumentTypeError(
-            f"must be whole seconds from 1 to 604800, comma-separated, got {text!r}")
-    return values
 
 
 def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
@@ -90,24 +74,24 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     sweep.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
     sweep.add_argument("--vary", action="append", default=[], metavar="KEY=VALUES",
                        help="a key and its values (repeatable: every combination runs)")
-    sweep.add_argument("--replications", type=_count, default=1, metavar="N",
+    sweep.add_argument("--replications", type=count, default=1, metavar="N",
                        help="runs of each combination, each with its own seed "
                             "(default: %(default)s)")
-    sweep.add_argument("--callers", type=_count, metavar="N",
+    sweep.add_argument("--callers", type=count, metavar="N",
                        help="callers per run (default: the scenario's)")
     sweep.add_argument("--target", metavar="METRIC>=X",
                        help='what a combination must meet, e.g. "service_level_20s>=0.8", '
                             '"abandonment<=5%%", "mean_wait_s<=30"')
     sweep.add_argument("--queue", metavar="NAME",
                        help="measure this queue only (default: every queue)")
-    sweep.add_argument("--service-level", type=_levels, default=(20, 60), metavar="X[,X...]",
+    sweep.add_argument("--service-level", type=seconds_list, default=(20, 60), metavar="X[,X...]",
                        help="service-level thresholds in seconds (default: 20,60; a "
                             "--target's is added)")
     cluster = sweep.add_mutually_exclusive_group()
     cluster.add_argument("--scheduler", metavar="ADDRESS",
                        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: "
                             "start a local cluster for the sweep and stop it after)")
-    cluster.add_argument("--workers", type=_count, metavar="N",
+    cluster.add_argument("--workers", type=count, metavar="N",
                        help="the local cluster's worker processes (default: one per core)")
     sweep.add_argument("--out", metavar="DIR",
                        help="write sweep.csv, runs.csv, sweep.json and PNG plots into DIR")
