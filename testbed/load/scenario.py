@@ -82,7 +82,7 @@ from testbed.load.distributions import (
     parse_distribution,
 )
 
-__all__ = ["AgentGroup", "Arrivals", "CallerBehaviour", "FlowSpec", "Scenario"]
+__all__ = ["AgentGroup", "Arrivals", "CallerBehaviour", "FlowSpec", "Scenario", "read_toml"]
 
 # The keys each table takes, in the order documented.
 _TOP = ("name", "start", "seed", "callers", "duration_s", "arrivals", "caller", "agents", "flow")
@@ -159,6 +159,17 @@ class FlowSpec:
     outbound_whisper: Mapping[str, str] = field(default_factory=dict)
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document at ``path``; ConfigError names the file if it cannot be read
+    or is not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str = "scenario"
@@ -189,12 +200,7 @@ class Scenario:
         """Read and check a scenario file; ConfigError names the file, the key and value
         at fault."""
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        data = read_toml(path)
         try:
             return cls.from_dict(data, base=path.parent)
         except ConfigError as exc:

@@ -18,7 +18,6 @@ so a run gives the same numbers on any worker and alone.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 from testbed.core.clock import VIRTUAL, run
 from testbed.core.errors import ConfigError
 from testbed.load.report import waits_by_queue
-from testbed.load.scenario import Scenario
+from testbed.load.scenario import Scenario, read_toml
 from testbed.load.sweep_stats import run_metrics
 from testbed.load.variations import Variation, apply, combinations, parse_variation, resolve
 
@@ -170,12 +169,7 @@ def _scenario_data(scenario: str | Path | Mapping[str, Any], base: Path | None
     if isinstance(scenario, Mapping):
         return str(scenario.get("name", "scenario")), scenario, base
     path = Path(scenario)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    data = read_toml(path)
     try:
         Scenario.from_dict(data, base=path.parent)
     except ConfigError as exc:
