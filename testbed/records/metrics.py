@@ -21,6 +21,7 @@ from testbed.records.contact_record import (
     Entry,
     EventKind,
     InitiationMethod,
+    format_timestamp,
     format_timestamp_ms,
     instant_of,
 )
@@ -184,11 +185,9 @@ class QueueInterval:
     abandonment_rate: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        def ts(value: datetime) -> str:
-            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
         return {
-            "Queue": self.queue, "IntervalStart": ts(self.start), "IntervalEnd": ts(self.end),
+            "Queue": self.queue, "IntervalStart": format_timestamp(self.start),
+            "IntervalEnd": format_timestamp(self.end),
             "CONTACTS_QUEUED": self.contacts_queued,
             "CONTACTS_HANDLED": self.contacts_handled,
             "CONTACTS_ABANDONED": self.contacts_abandoned,
@@ -311,11 +310,9 @@ class AgentInterval:
     contacts_transferred_out: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        def ts(value: datetime) -> str:
-            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
         return {
-            "Agent": self.agent, "IntervalStart": ts(self.start), "IntervalEnd": ts(self.end),
+            "Agent": self.agent, "IntervalStart": format_timestamp(self.start),
+            "IntervalEnd": format_timestamp(self.end),
             "CONTACTS_HANDLED": self.contacts_handled,
             "CONTACTS_PUT_ON_HOLD": self.contacts_put_on_hold,
             "AVG_HOLD_TIME": self.avg_hold_time_s,
