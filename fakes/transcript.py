@@ -8,12 +8,14 @@ from typing import Any, TypeVar
 
 from testbed import Cancellable, Line, Scheduler
 from testbed.core.messages import Message
+from testbed.core.native import mypyc_attr
 
 __all__ = ["Transcript"]
 
 M = TypeVar("M", bound=Message)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Transcript:
     """Base of the fakes: their line, and ``(testbed seconds, message)`` for every
     message heard, waking ``wait_for`` callers."""

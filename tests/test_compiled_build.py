@@ -4,8 +4,12 @@ Building takes about a minute, so the build's own test runs only when asked:
 ``TESTBED_TEST_COMPILED=1 pytest tests/test_compiled_build.py``.  It builds with
 ``scripts/build_compiled.sh`` into a temporary directory (or takes the build in
 ``TESTBED_COMPILED_DIR``), then runs the seed
-scenario in both builds, each in its own process, and compares the records
-byte for byte.
+scenario, every shipped demo and every shipped load scenario in both builds,
+each in its own process, and compares what they print and store byte for byte.
+
+``TESTBED_EXPECT_BUILD`` ("compiled" or "pure Python"), when set, is the build
+the whole suite must be running on: CI sets it for the suite's run on the
+compiled build, so that a path mistake cannot test the pure build twice.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ def test_the_build_named_is_the_build_running() -> None:
         importlib.import_module(name)
     running = compiled_modules()
     assert build_info() == ("pure Python" if not running else "compiled")
+    expected = os.environ.get("TESTBED_EXPECT_BUILD")
+    if expected:
+        assert build_info() == expected
 
 
 def test_setup_compiles_the_modules_build_info_lists() -> None:
@@ -70,4 +77,50 @@ def test_seed_scenario_records_are_byte_identical(compiled_dir: Path, tmp_path: 
     pure = _run(ROOT, code, *args, cwd=tmp_path)
     compiled = _run(compiled_dir, code, *args, cwd=tmp_path)
     assert b'"ContactId"' in pure
+    assert compiled == pure
+
+
+# Every demo `testbed demo` ships, and every scenario in scripts/scenarios (the two
+# 20,000-caller ones cut to 2,000 callers: the same paths, a tenth of the time).
+DEMOS = ("queued-callback", "ivr-menu", "busy-hour", "shift-change", "transfer")
+SCENARIOS = sorted(p.name for p in (ROOT / "scripts" / "scenarios").glob("*.toml"))
+
+
+def test_the_lists_of_shipped_scenarios_are_whole() -> None:
+    from testbed.load.demos import DEMOS as shipped
+
+    assert set(DEMOS) == set(shipped)
+    assert {"seed.toml", "mmc.toml", "holds-and-transfers.toml"} <= set(SCENARIOS)
+
+
+@needs_compiled
+@pytest.mark.parametrize("demo", DEMOS)
+def test_every_demo_gives_byte_identical_records(compiled_dir: Path, tmp_path: Path,
+                                                 demo: str) -> None:
+    code = "import sys, testbed.cli; sys.exit(testbed.cli.main())"
+    args = ("demo", demo, "--virtual", "--json")
+    pure = _run(ROOT, code, *args, cwd=tmp_path)
+    compiled = _run(compiled_dir, code, *args, cwd=tmp_path)
+    assert b'"ContactId"' in pure
+    assert compiled == pure
+
+
+@needs_compiled
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_scenario_gives_byte_identical_reports_and_records(
+        compiled_dir: Path, tmp_path: Path, scenario: str) -> None:
+    code = "import sys, testbed.cli; sys.exit(testbed.cli.main())"
+    path = str(ROOT / "scripts" / "scenarios" / scenario)
+    cap = ("--callers", "2000") if scenario in ("mmc.toml", "mmcm.toml") else ()
+    outputs = []
+    for build, where in (("pure", ROOT), ("compiled", compiled_dir)):
+        out = tmp_path / build
+        report = _run(where, code, "load", path, *cap, "--json", "--out", str(out), cwd=tmp_path)
+        records = _run(where, code, "records", "export", str(out / "records.sqlite"),
+                       cwd=tmp_path)
+        events = _run(where, code, "records", "export", "--format", "events",
+                      str(out / "records.sqlite"), cwd=tmp_path)
+        outputs.append((report, records, events, (out / "metrics.csv").read_bytes()))
+    pure, compiled = outputs
+    assert pure[1].count(b"\n") >= 1
     assert compiled == pure

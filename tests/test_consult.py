@@ -13,9 +13,8 @@ from testbed.core.messages import (
     Consulting,
     Disconnected,
     Transferred,
-    decode,
-    encode,
 )
+from testbed.core.wire import decode, encode
 
 from .conftest import JOHN, at
 

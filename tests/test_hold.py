@@ -34,9 +34,8 @@ from testbed.core.messages import (
     Resume,
     Resumed,
     Unmuted,
-    decode,
-    encode,
 )
+from testbed.core.wire import decode, encode
 from testbed.records.contact_record import ContactRecord
 from testbed.records.metrics import historical
 from testbed.records.stores import decode_entry, encode_data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,15 +14,16 @@ from testbed import ProtocolError
 from testbed.core.messages import (
     MAX_MESSAGE_BYTES,
     MAX_TEXT_CHARS,
+    Ack,
+    Answer,
     Dial,
     Error,
     Offered,
     Prompt,
     Say,
     SendDigits,
-    decode,
-    encode,
 )
+from testbed.core.wire import decode, encode
 
 text = st.text(max_size=200)
 seconds = st.floats(min_value=0, max_value=1e6, allow_nan=False)
@@ -99,23 +101,65 @@ def test_oversized_message_is_refused_before_parsing() -> None:
         decode(wire)
 
 
-def test_messages_and_records_keep_their_dataclass_manners() -> None:
+def test_messages_compare_hash_and_show_by_their_fields() -> None:
+    from testbed.core.messages import AgentStatus, Hangup
+
+    # Defaults, keywords and positions as __init__ declares them.
+    assert AgentStatus("Busy") == AgentStatus(state="Busy", contact_id=None)
+    assert Error("bad", "why", contact_id="c1") == Error("bad", "why", None, "c1")
+    assert Error("bad", "why") != Error("bad", "why", "f")
+    assert Hangup("c1") != Answer("c1")  # same fields, another message
+    assert Hangup("c1") != "c1"
+    assert hash(Hangup("c1")) == hash(Hangup("c1"))
+    assert len({Hangup("c1"), Hangup("c1"), Answer("c1")}) == 2
+    assert repr(Prompt("c1", "Hello", 2.0)) == (
+        "Prompt(contact_id='c1', text='Hello', duration_s=2.0, collects_input=False, "
+        "voice=None)")
+    assert repr(Ack()) == "Ack()" and Ack() == Ack()
+    with pytest.raises(TypeError):
+        Dial()  # type: ignore[call-arg]
+
+
+def test_the_wire_types_agree_with_the_declared_fields() -> None:
+    # The codec reads a field's JSON type from its name and __init__'s default (the
+    # compiled build keeps no annotations); here they are checked against the source.
+    import ast
+
+    from testbed.core import messages
+    from testbed.core.wire import MESSAGE_TYPES, wire_fields
+
+    as_json: dict[str, tuple[type, ...]] = {"str": (str,), "float": (float, int), "bool": (bool,)}
+    source = (Path(__file__).parents[1] / "testbed" / "core" / "messages.py").read_text()
+    declared: dict[str, list[tuple[str, tuple[type, ...]]]] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name != "Message":
+            declared[node.name] = []
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and "Final" in ast.unparse(item.annotation):
+                    assert isinstance(item.target, ast.Name)
+                    inner = ast.unparse(item.annotation)[len("Final["):-1]
+                    accepted = as_json[inner.removesuffix(" | None")]
+                    if inner.endswith(" | None"):
+                        accepted = (*accepted, type(None))
+                    declared[node.name].append((item.target.id, accepted))
+    assert sorted(declared) == sorted(cls.__name__ for cls in MESSAGE_TYPES.values())
+    for cls in MESSAGE_TYPES.values():
+        assert getattr(messages, cls.__name__) is cls
+        specs = {name: accepted for name, accepted, _required in wire_fields(cls)}
+        assert specs == dict(declared[cls.__name__]), cls.__name__
+
+
+def test_records_keep_their_dataclass_manners() -> None:
     from dataclasses import FrozenInstanceError, dataclass, field
     from datetime import UTC, datetime
 
     from testbed.core.frozen import quick_init
-    from testbed.core.messages import AgentStatus
     from testbed.records.contact_record import ContactRecord, InitiationMethod
 
-    # Defaults, keywords and positions as the dataclass declares them; still frozen.
-    assert AgentStatus("Busy") == AgentStatus(state="Busy", contact_id=None)
-    assert Error("bad", "why", contact_id="c1") == Error("bad", "why", None, "c1")
-    with pytest.raises(TypeError):
-        Dial()  # type: ignore[call-arg]
-    with pytest.raises(FrozenInstanceError):
-        Dial("+1").to = "+2"  # type: ignore[misc]
     start = datetime(2022, 4, 8, 11, 35, tzinfo=UTC)
     one = ContactRecord("c1", InitiationMethod.INBOUND, start)
+    with pytest.raises(FrozenInstanceError):
+        one.contact_id = "c2"  # type: ignore[misc]
     two = ContactRecord("c2", InitiationMethod.INBOUND, start)
     assert one.attributes == {} and one.attributes is not two.attributes  # a factory each
     assert one.channel == "VOICE" and one.queue is None

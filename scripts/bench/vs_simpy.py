@@ -17,6 +17,14 @@ the compiled build, and each build's ratio to SimPy.  Every run is a process
 of its own (this script again, with ``--child``), so the builds never share
 an interpreter; each runs ``--repeat`` times, interleaved, and its fastest run
 counts (a shared machine's noise only ever slows a run down).
+
+Where valgrind is installed, it also prints the instructions each run spends
+per caller (``valgrind --tool=cachegrind --cache-sim=no``, the same model at
+``--instructions-callers`` and at three times as many callers: the difference,
+per caller, leaves out start-up and imports).  Instruction counts do not
+depend on what else the machine is doing, so they compare across machines
+and runs where seconds do not.  ``--no-instructions`` skips them (they take a
+minute or two).
 """
 
 from __future__ import annotations
@@ -27,8 +35,11 @@ import json
 import os
 import pstats
 import random
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,6 +220,31 @@ def spawn(kind: str, model: Model, pythonpath: Path) -> dict[str, object]:
     return row
 
 
+def instructions(kind: str, model: Model, pythonpath: Path) -> int:
+    """Instructions ``child(kind)`` executes under valgrind, from start to exit."""
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cachegrind.out"
+        done = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
+             sys.executable, __file__, "--child", kind, "--callers", str(model.callers),
+             "--agents", str(model.agents)],
+            capture_output=True, text=True, env=env, cwd=ROOT / "scripts" / "bench")
+        summary = re.search(r"^summary:\s+(\d+)", out.read_text() if out.exists() else "",
+                            re.MULTILINE)
+        if done.returncode != 0 or summary is None:
+            sys.exit(f"valgrind run of {kind} failed:\n{done.stderr[-2000:]}")
+        return int(summary.group(1))
+
+
+def instructions_per_caller(kind: str, model: Model, pythonpath: Path) -> float:
+    """Instructions per caller of ``kind``: two sizes, so start-up cancels out."""
+    small = instructions(kind, model, pythonpath)
+    large_model = Model(callers=3 * model.callers, agents=model.agents)
+    large = instructions(kind, large_model, pythonpath)
+    return (large - small) / (large_model.callers - model.callers)
+
+
 def profile(model: Model) -> None:
     """cProfile the testbed run of whichever build this process imports."""
     draws = model.draws()
@@ -232,6 +268,11 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true",
                         help="also time the full path's plumbing alone (messages, events, "
                              "timers; no logic): the most any design of this path can reach")
+    parser.add_argument("--no-instructions", action="store_true",
+                        help="skip the instruction counts (valgrind; done when it is installed)")
+    parser.add_argument("--instructions-callers", type=int, default=2_000, metavar="N",
+                        help="callers of the smaller valgrind run (the larger has 3N; "
+                             "default 2000)")
     parser.add_argument("--child", choices=("simpy", "testbed", "plumbing"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,19 +300,38 @@ def main() -> None:
     if args.compiled is not None and best["compiled"]["build"] != "compiled":
         sys.exit(f"{args.compiled}: not a compiled build ({best['compiled']['build']})")
 
+    counts: dict[str, float] = {}
+    if not args.no_instructions and shutil.which("valgrind") is not None:
+        small = Model(callers=args.instructions_callers, agents=model.agents)
+        for name, kind, path in runs:
+            print(f"valgrind: {name} ...", file=sys.stderr, flush=True)
+            counts[name] = instructions_per_caller(kind, small, path)
+
     print(f"model: M/M/{model.agents}+M, {model.callers} callers, rate {model.arrival_rate}/s, "
           f"talk {model.mean_talk_s} s, patience {model.mean_patience_s} s; "
           f"fastest of {max(1, args.repeat)}, each run in its own process")
-    print(f"{'run':<19}{'served':>8}{'abandoned':>11}{'seconds':>9}{'callers/s':>11}"
-          f"{'vs simpy':>10}")
+    header = (f"{'run':<19}{'served':>8}{'abandoned':>11}{'seconds':>9}{'callers/s':>11}"
+              f"{'vs simpy':>10}")
+    if counts:
+        header += f"{'instr/caller':>14}{'vs simpy':>10}"
+    print(header)
     simpy_s = float(best["simpy"]["seconds"])  # type: ignore[arg-type]
     for name, kind, _path in runs:
         row = best[name]
         secs = float(row["seconds"])  # type: ignore[arg-type]
         served, abandoned = ("-", "-") if kind == "plumbing" else (row["served"], row["abandoned"])
         ratio = "" if kind == "simpy" else f"{simpy_s / secs:.2f}x"
-        print(f"{name:<19}{served:>8}{abandoned:>11}{secs:>9.2f}{model.callers / secs:>11,.0f}"
-              f"{ratio:>10}")
+        line = (f"{name:<19}{served:>8}{abandoned:>11}{secs:>9.2f}{model.callers / secs:>11,.0f}"
+                f"{ratio:>10}")
+        if counts:
+            count_ratio = "" if kind == "simpy" else f"{counts['simpy'] / counts[name]:.2f}x"
+            line += f"{counts[name]:>14,.0f}{count_ratio:>10}"
+        print(line)
+    if counts:
+        print(f"instructions per caller: valgrind (cachegrind), {args.instructions_callers} "
+              f"and {3 * args.instructions_callers} callers, the difference per caller")
+    elif not args.no_instructions:
+        print("(instructions per caller: install valgrind to count them)")
     if args.floor:
         print(f"plumbing: {MESSAGES_PER_CALLER} messages, {EVENTS_PER_CALLER} events, 4 timers "
               "per caller, no logic (the ceiling for this path)")

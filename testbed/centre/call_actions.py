@@ -10,6 +10,8 @@ nothing.
 
 from __future__ import annotations
 
+from typing import Final
+
 from testbed.centre.agents import Agent
 from testbed.centre.contacts import Contact, ContactState
 from testbed.centre.switchboard_core import SwitchboardCore
@@ -36,11 +38,21 @@ from testbed.core.native import trait
 from testbed.flows import EventHook, FlowRun, Participant
 from testbed.records.contact_record import EventKind
 
+# Enum members read on the hot path, as Final names: the compiled build reads
+# these as constants (an enum class's attribute is a dictionary lookup there).
+_HOLD: Final = EventKind.HOLD
+_HOOK_AGENT_HOLD: Final = EventHook.AGENT_HOLD
+_HOOK_CUSTOMER_HOLD: Final = EventHook.CUSTOMER_HOLD
+_MUTE: Final = EventKind.MUTE
+_PARTY_AGENT: Final = Participant.AGENT
+_PARTY_CUSTOMER: Final = Participant.CUSTOMER
+_RESUME: Final = EventKind.RESUME
+_UNMUTE: Final = EventKind.UNMUTE
+
 __all__ = ["CallActions"]
 
-_E = EventKind
-_CONNECTED = ContactState.CONNECTED
-_ON_HOLD = ContactState.ON_HOLD
+_CONNECTED: Final = ContactState.CONNECTED
+_ON_HOLD: Final = ContactState.ON_HOLD
 
 
 @trait
@@ -72,19 +84,19 @@ class CallActions:
         consult's (the agent is dialling or talking to the consulted party), the agent
         hears its AgentHold flow; either may be missing (silence)."""
         contact.state = _ON_HOLD
-        self._log(contact.id, _E.HOLD, agent.username)
+        self._log(contact.id, _HOLD, agent.username)
         held = Held(contact.id)
         agent.line.send(held)
         contact.phone.line.send(held)
         hooks = contact.hooks
-        flow_name = hooks.get(EventHook.CUSTOMER_HOLD)
+        flow_name = hooks.get(_HOOK_CUSTOMER_HOLD)
         flow = None if flow_name is None else self.flows.get(flow_name)
         if flow is not None:
-            self._run_flow(contact, flow, Participant.CUSTOMER)
-        flow_name = None if consult else hooks.get(EventHook.AGENT_HOLD)
+            self._run_flow(contact, flow, _PARTY_CUSTOMER)
+        flow_name = None if consult else hooks.get(_HOOK_AGENT_HOLD)
         flow = None if flow_name is None else self.flows.get(flow_name)
         if flow is not None and contact.state is _ON_HOLD:  # the customer's flow may end it
-            run = contact.agent_run = FlowRun(self, flow, contact, Participant.AGENT,
+            run = contact.agent_run = FlowRun(self, flow, contact, _PARTY_AGENT,
                                               self.flow_coverage)
             run.start()
 
@@ -104,7 +116,7 @@ class CallActions:
         contact.stop_flow()
         contact.stop_agent_flow()
         contact.state = _CONNECTED
-        self._log(contact.id, _E.RESUME, agent.username)
+        self._log(contact.id, _RESUME, agent.username)
         if notify:
             resumed = Resumed(contact.id)
             agent.line.send(resumed)
@@ -131,11 +143,11 @@ class CallActions:
                              f"{'muted' if mute else 'not muted'} already")
         if mute:
             data.muted = data.muted | {participant}
-            self._log(contact.id, _E.MUTE, (agent.username, participant))
+            self._log(contact.id, _MUTE, (agent.username, participant))
             note: Message = Muted(contact.id, participant)
         else:
             data.muted = data.muted - {participant}
-            self._log(contact.id, _E.UNMUTE, (agent.username, participant))
+            self._log(contact.id, _UNMUTE, (agent.username, participant))
             note = Unmuted(contact.id, participant)
         agent.line.send(note)
         contact.phone.line.send(note)

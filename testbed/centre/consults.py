@@ -8,6 +8,8 @@ three or cancels; see docs/routing.md for who may hang up on whom.
 
 from __future__ import annotations
 
+from typing import Final
+
 from testbed.centre.agents import Agent
 from testbed.centre.contacts import Contact, ContactState
 from testbed.centre.switchboard_core import SwitchboardCore
@@ -18,10 +20,26 @@ from testbed.core.native import trait
 from testbed.flows import Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
-_E = EventKind
-_AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
-_CUSTOMER_DISCONNECT = DisconnectReason.CUSTOMER_DISCONNECT
-_THIRD_PARTY_DISCONNECT = DisconnectReason.THIRD_PARTY_DISCONNECT
+# Enum members read on the hot path, as Final names: the compiled build reads
+# these as constants (an enum class's attribute is a dictionary lookup there).
+_CONFERENCE: Final = EventKind.CONFERENCE
+_CONNECTED_TO_AGENT: Final = EventKind.CONNECTED_TO_AGENT
+_CONNECTED_TO_SYSTEM: Final = EventKind.CONNECTED_TO_SYSTEM
+_CONSULT_LEG: Final = EventKind.CONSULT_LEG
+_EXTERNAL_OUTBOUND: Final = InitiationMethod.EXTERNAL_OUTBOUND
+_JOINED: Final = EventKind.JOINED
+_PARTY_CUSTOMER: Final = Participant.CUSTOMER
+_QUICK_CONNECT: Final = EventKind.QUICK_CONNECT
+_STATE_CONNECTED: Final = ContactState.CONNECTED
+_STATE_ENDED: Final = ContactState.ENDED
+_STATE_THIRD_PARTY: Final = ContactState.THIRD_PARTY
+_STATE_TRANSFERRING: Final = ContactState.TRANSFERRING
+_TELECOM_UNANSWERED: Final = DisconnectReason.TELECOM_UNANSWERED
+_TRANSFERRED: Final = EventKind.TRANSFERRED
+
+_AGENT_DISCONNECT: Final = DisconnectReason.AGENT_DISCONNECT
+_CUSTOMER_DISCONNECT: Final = DisconnectReason.CUSTOMER_DISCONNECT
+_THIRD_PARTY_DISCONNECT: Final = DisconnectReason.THIRD_PARTY_DISCONNECT
 
 __all__ = ["Consults"]
 
@@ -45,34 +63,34 @@ class Consults:
         if contact.leg is not None:
             raise StateError(f"contact {contact.id!r}: a consult is under way already")
         kind, target = quick.target
-        self._log(contact.id, _E.QUICK_CONNECT, (quick.name, agent.username, kind, target))
-        if contact.state is ContactState.CONNECTED:
+        self._log(contact.id, _QUICK_CONNECT, (quick.name, agent.username, kind, target))
+        if contact.state is _STATE_CONNECTED:
             self._put_on_hold(agent, contact, consult=True)
         number = quick.number
         if number is None:
             leg = self._transfer_leg(contact, quick, on_line=True)
         else:  # the outside party's record: its number is the leg's CustomerEndpoint
-            leg = self._next_leg(contact, InitiationMethod.EXTERNAL_OUTBOUND,
+            leg = self._next_leg(contact, _EXTERNAL_OUTBOUND,
                                  contact.queue_name or "", customer=number)
         leg.customer_on_line = False  # the customer is on hold on the first leg
-        self._log(leg.id, _E.CONSULT_LEG, contact.id)
+        self._log(leg.id, _CONSULT_LEG, contact.id)
         contact.leg = leg
         leg.leg = contact
         agent.line.send(Consulting(contact.id, leg.id))
         if number is not None:
-            leg.state = ContactState.TRANSFERRING
+            leg.state = _STATE_TRANSFERRING
             leg.timer = self.call_later(self.ring_timeout_s, self._consult_unanswered, leg)
             self._ring_third_party(leg, number)
             return
         assert quick.flow is not None
-        self._run_flow(leg, self.flows[quick.flow], Participant.CUSTOMER)
+        self._run_flow(leg, self.flows[quick.flow], _PARTY_CUSTOMER)
 
     def _consult_unanswered(self: SwitchboardCore, leg: Contact) -> None:
         """Nobody answered the outside number in ``ring_timeout_s``: the leg ends
         (TELECOM_UNANSWERED); the customer stays on hold."""
         leg.timer = None
         self._drop_third_party(leg, "NO_ANSWER")
-        self._end(leg, DisconnectReason.TELECOM_UNANSWERED)
+        self._end(leg, _TELECOM_UNANSWERED)
 
     def _consult_answered(self: SwitchboardCore, leg: Contact) -> None:
         """The outside number answered the consult leg (ConnectedToSystem): it talks with
@@ -80,8 +98,8 @@ class Consults:
         third, first = leg.third, leg.leg
         assert third is not None and first is not None
         leg.cancel_timer()
-        leg.state = ContactState.CONNECTED
-        self._log(leg.id, _E.CONNECTED_TO_SYSTEM)
+        leg.state = _STATE_CONNECTED
+        self._log(leg.id, _CONNECTED_TO_SYSTEM)
         consulting = first.agent
         third.line.send(Connected(leg.id, consulting.username if consulting is not None
                                   else leg.phone.number))
@@ -97,8 +115,8 @@ class Consults:
         """The second agent took the consult leg (whisper over): the two agents talk."""
         second, first = leg.agent, leg.leg
         assert second is not None and first is not None
-        leg.state = ContactState.CONNECTED
-        self._log(leg.id, _E.CONNECTED_TO_AGENT, second.username)
+        leg.state = _STATE_CONNECTED
+        self._log(leg.id, _CONNECTED_TO_AGENT, second.username)
         consulting = first.agent
         second.line.send(Connected(leg.id, consulting.username if consulting is not None
                                    else leg.phone.number))
@@ -116,7 +134,7 @@ class Consults:
         if leg.customer_on_line:
             raise StateError(f"contact {contact.id!r} is in a conference; {action} needs a "
                              f"consult")
-        if talking and leg.state is not ContactState.CONNECTED:
+        if talking and leg.state is not _STATE_CONNECTED:
             raise StateError(f"contact {contact.id!r}: the consult leg {leg.id!r} is not "
                              f"connected to its second party yet; {action} needs it")
         return leg
@@ -126,7 +144,7 @@ class Consults:
         The first contact's TransferCompletedTimestamp is now, and its
         TransferredToEndpoint the outside number when the leg is one."""
         leg = self._consult_leg(contact, "complete_transfer")
-        self._log(contact.id, _E.TRANSFERRED, leg.third_number)
+        self._log(contact.id, _TRANSFERRED, leg.third_number)
         self._hand_over(contact, leg)
 
     def _hand_over(self: SwitchboardCore, contact: Contact, leg: Contact) -> None:
@@ -141,10 +159,10 @@ class Consults:
         phone.line.send(Transferred(contact.id, leg.id))
         third = leg.third
         if third is not None:
-            leg.state = ContactState.THIRD_PARTY  # the customer talks to an outside party
+            leg.state = _STATE_THIRD_PARTY  # the customer talks to an outside party
         if conference:
             return
-        self._log(leg.id, _E.JOINED)
+        self._log(leg.id, _JOINED)
         second = leg.agent
         if second is not None:
             phone.line.send(Connected(leg.id, second.username))
@@ -157,8 +175,8 @@ class Consults:
         """Customer, consulting agent and second party all talk: the hold ends."""
         leg = self._consult_leg(contact, "conference")
         self._take_off_hold(agent, contact, notify=False)  # they hear conferenced instead
-        self._log(contact.id, _E.CONFERENCE, agent.username)
-        self._log(leg.id, _E.JOINED)
+        self._log(contact.id, _CONFERENCE, agent.username)
+        self._log(leg.id, _JOINED)
         leg.customer_on_line = True
         joined = Conferenced(contact.id, leg.id)
         agent.line.send(joined)
@@ -185,8 +203,8 @@ class Consults:
         assert leg is not None
         if leg.customer_on_line:
             self._hand_over(contact, leg)
-        elif leg.state is ContactState.CONNECTED:
-            self._log(contact.id, _E.TRANSFERRED, leg.third_number)
+        elif leg.state is _STATE_CONNECTED:
+            self._log(contact.id, _TRANSFERRED, leg.third_number)
             self._hand_over(contact, leg)
         else:
             self._end(contact, _AGENT_DISCONNECT)
@@ -195,7 +213,7 @@ class Consults:
                   reason: DisconnectReason) -> None:
         """``ended`` ended while linked to ``other`` (see docs/routing.md, who may hang up
         on whom)."""
-        if other.state is ContactState.ENDED:
+        if other.state is _STATE_ENDED:
             return
         if ended.previous_id == other.id:  # the consult leg ended
             consulting = other.agent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from testbed.centre.agents import AgentState
 from testbed.centre.contacts import Contact, ContactState
 from testbed.centre.queues import Queue
@@ -11,8 +13,23 @@ from testbed.core.native import trait
 from testbed.flows import CreateCallback, EventHook, Flow, FlowRun, Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
-_E = EventKind
-_FLOW_DISCONNECT = DisconnectReason.CONTACT_FLOW_DISCONNECT
+# Enum members read on the hot path, as Final names: the compiled build reads
+# these as constants (an enum class's attribute is a dictionary lookup there).
+_AGENT_OFFLINE: Final = AgentState.OFFLINE
+_ATTRIBUTES: Final = EventKind.ATTRIBUTES
+_CALLBACK: Final = InitiationMethod.CALLBACK
+_FLOW_ACTION: Final = EventKind.FLOW_ACTION
+_HOOK_CUSTOMER_QUEUE: Final = EventHook.CUSTOMER_QUEUE
+_PARTY_AGENT: Final = Participant.AGENT
+_PARTY_CUSTOMER: Final = Participant.CUSTOMER
+_QUEUE_TRANSFER: Final = InitiationMethod.QUEUE_TRANSFER
+_SCHEDULED: Final = EventKind.SCHEDULED
+_STATE_CONNECTING: Final = ContactState.CONNECTING
+_STATE_IN_FLOW: Final = ContactState.IN_FLOW
+_STATE_QUEUED: Final = ContactState.QUEUED
+_STATE_SCHEDULED: Final = ContactState.SCHEDULED
+
+_FLOW_DISCONNECT: Final = DisconnectReason.CONTACT_FLOW_DISCONNECT
 
 __all__ = ["FlowActions"]
 
@@ -31,7 +48,7 @@ class FlowActions:
                     collects_input: bool) -> None:
         contact = run.contact
         voice = None if contact.data is None else contact.data.voice
-        if run.participant is Participant.AGENT:
+        if run.participant is _PARTY_AGENT:
             agent = contact.agent
             if agent is not None:
                 agent.line.send(Prompt(contact.id, text, duration_s, collects_input, voice))
@@ -41,7 +58,7 @@ class FlowActions:
 
     def set_attributes(self: SwitchboardCore, contact: Contact, attributes: dict[str, str]) -> None:
         contact.attributes.update(attributes)
-        self._log(contact.id, _E.ATTRIBUTES, tuple(attributes.items()))
+        self._log(contact.id, _ATTRIBUTES, tuple(attributes.items()))
 
     def set_working_queue(self: SwitchboardCore, contact: Contact, queue: str) -> str | None:
         if queue.startswith("agent/"):
@@ -65,7 +82,7 @@ class FlowActions:
         the contact leaves its queue and ends (CONTACT_FLOW_DISCONNECT, NextContactId
         the new contact); a QUEUE_TRANSFER contact of the same customer waits in
         ``queue_name`` and runs the customer-queue flow anew."""
-        if contact.state is not ContactState.QUEUED or contact.offered_to is not None \
+        if contact.state is not _STATE_QUEUED or contact.offered_to is not None \
                 or not contact.customer_on_line:  # a queued callback has nobody on the line
             return "NoMatchingError"
         if queue_name.startswith("agent/"):
@@ -75,7 +92,7 @@ class FlowActions:
         if queue is None:
             return "NoMatchingError"
         phone = contact.phone
-        new = self._next_leg(contact, InitiationMethod.QUEUE_TRANSFER, queue.name,
+        new = self._next_leg(contact, _QUEUE_TRANSFER, queue.name,
                              customer=contact.dial_number, on_line=True)
         new.priority = contact.priority
         contact.customer_on_line = False  # the customer goes on, on the new contact
@@ -83,10 +100,10 @@ class FlowActions:
         self._end(contact, _FLOW_DISCONNECT)
         phone.line.send(Transferred(contact.id, new.id))
         self._enqueue(new, queue)
-        queue_flow = new.hooks.get(EventHook.CUSTOMER_QUEUE)
-        if new.state is ContactState.QUEUED and queue_flow is not None \
+        queue_flow = new.hooks.get(_HOOK_CUSTOMER_QUEUE)
+        if new.state is _STATE_QUEUED and queue_flow is not None \
                 and queue_flow in self.flows:
-            self._run_flow(new, self.flows[queue_flow], Participant.CUSTOMER)
+            self._run_flow(new, self.flows[queue_flow], _PARTY_CUSTOMER)
         return None
 
     def set_event_hook(self: SwitchboardCore, contact: Contact, hook: str, flow: str) -> str | None:
@@ -101,14 +118,14 @@ class FlowActions:
         if queue is None:
             return "NoMatchingError"
         number = None if contact.data is None else contact.data.callback_number
-        callback = self._next_leg(contact, InitiationMethod.CALLBACK, queue.name,
+        callback = self._next_leg(contact, _CALLBACK, queue.name,
                                   customer=number)
         callback.dial_number = number
         callback.callback = block
         # The callback keeps its caller's place in line (see docs/routing.md).
         callback.waiting_since = contact.waiting_since
-        callback.state = ContactState.SCHEDULED
-        self._log(callback.id, _E.SCHEDULED, (queue.name, block.initial_delay_s))
+        callback.state = _STATE_SCHEDULED
+        self._log(callback.id, _SCHEDULED, (queue.name, block.initial_delay_s))
         if block.initial_delay_s > 0:
             callback.timer = self.call_later(block.initial_delay_s, self._delay_over,
                                              callback, queue)
@@ -134,7 +151,7 @@ class FlowActions:
         if metric == "NumberOfAgentsAvailable":
             return sum(1 for a in serving if a.in_pool and a.offer is None)
         # NumberOfAgentsStaffed / NumberOfAgentsOnline: anyone not Offline.
-        return sum(1 for a in serving if a.state != AgentState.OFFLINE)
+        return sum(1 for a in serving if a.state != _AGENT_OFFLINE)
 
     def flow_named(self: SwitchboardCore, name: str) -> Flow | None:
         return self.flows.get(name)
@@ -156,16 +173,16 @@ class FlowActions:
             contact.agent_run = None
             return
         state = contact.state
-        if state is ContactState.QUEUED:
-            if run.participant is Participant.CUSTOMER:
-                queue_flow = contact.hooks.get(EventHook.CUSTOMER_QUEUE)
+        if state is _STATE_QUEUED:
+            if run.participant is _PARTY_CUSTOMER:
+                queue_flow = contact.hooks.get(_HOOK_CUSTOMER_QUEUE)
                 # The customer-queue flow loops while the contact waits; if it
                 # ends, the caller keeps waiting in silence.
                 if queue_flow is not None and run.flow.name != queue_flow:
-                    self._run_flow(contact, self.flows[queue_flow], Participant.CUSTOMER)
-        elif state is ContactState.IN_FLOW:
+                    self._run_flow(contact, self.flows[queue_flow], _PARTY_CUSTOMER)
+        elif state is _STATE_IN_FLOW:
             self._end(contact, _FLOW_DISCONNECT)
-        elif state is ContactState.CONNECTING:
+        elif state is _STATE_CONNECTING:
             self._whisper_done(contact, run.participant)
 
     def flow_failed(self: SwitchboardCore, run: FlowRun, problem: str) -> None:
@@ -175,7 +192,7 @@ class FlowActions:
         elif contact.agent_run is run:
             contact.agent_run = None
         block = run.block
-        self._log(contact.id, _E.FLOW_ACTION,
+        self._log(contact.id, _FLOW_ACTION,
                   (run.flow.name, None if block is None else block.id,
                    None if block is None else getattr(block, "action", type(block).__name__),
                    {"failed": problem}))

@@ -10,7 +10,7 @@ LAMBDA and BOT for each call, FLOW_ACTION for what no field shows.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Final
 
 from testbed.centre.contacts import Contact, ContactData, ContactState
 from testbed.centre.switchboard_core import SwitchboardCore
@@ -30,13 +30,28 @@ from testbed.flows.services import CreateTask, GetBotInput, InvokeLambda, Transf
 from testbed.flows.values import dig, name_of, split_path, text_of
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
+# Enum members read on the hot path, as Final names: the compiled build reads
+# these as constants (an enum class's attribute is a dictionary lookup there).
+_API: Final = InitiationMethod.API
+_BOT: Final = EventKind.BOT
+_CONNECTED_TO_SYSTEM: Final = EventKind.CONNECTED_TO_SYSTEM
+_CONTACT_FLOW_DISCONNECT: Final = DisconnectReason.CONTACT_FLOW_DISCONNECT
+_FLOW_ACTION: Final = EventKind.FLOW_ACTION
+_LAMBDA: Final = EventKind.LAMBDA
+_PARTY_CUSTOMER: Final = Participant.CUSTOMER
+_STATE_ENDED: Final = ContactState.ENDED
+_STATE_IN_FLOW: Final = ContactState.IN_FLOW
+_STATE_SCHEDULED: Final = ContactState.SCHEDULED
+_STATE_THIRD_PARTY: Final = ContactState.THIRD_PARTY
+_THIRD_PARTY_DISCONNECT: Final = DisconnectReason.THIRD_PARTY_DISCONNECT
+_TRANSFERRED: Final = EventKind.TRANSFERRED
+_UPDATED: Final = EventKind.UPDATED
+
 __all__ = ["FlowServices"]
 
-_E = EventKind
 #: The (made-up) instance the testbed plays; ARNs in events and references use it.
-DEFAULT_VOICE = "Joanna"
-DEFAULT_PRIORITY = 5
-
+DEFAULT_VOICE: Final = "Joanna"
+DEFAULT_PRIORITY: Final = 5
 
 
 @trait
@@ -110,7 +125,7 @@ class FlowServices:
 
     def flow_action(self: SwitchboardCore, run: FlowRun, block: Block, detail: Any) -> None:
         action = getattr(block, "action", type(block).__name__)
-        self._log(run.contact.id, _E.FLOW_ACTION, (run.flow.name, block.id, action, detail))
+        self._log(run.contact.id, _FLOW_ACTION, (run.flow.name, block.id, action, detail))
 
     # -- contact updates -----------------------------------------------------
     def update_contact(self: SwitchboardCore, run: FlowRun, block: UpdateContact,
@@ -167,7 +182,7 @@ class FlowServices:
                 return "NoMatchingError"
             data.metrics = metrics
         if fields:
-            self._log(contact.id, _E.UPDATED, tuple(fields))
+            self._log(contact.id, _UPDATED, tuple(fields))
         else:
             self.flow_action(run, block, values)
         return None
@@ -226,7 +241,7 @@ class FlowServices:
         function = self.lambdas.get(name)
         contact: Contact = run.contact
         if function is None:
-            self._log(contact.id, _E.LAMBDA, {"function": name, "parameters": parameters,
+            self._log(contact.id, _LAMBDA, {"function": name, "parameters": parameters,
                                               "duration_s": 0.0,
                                               "error": f"no Lambda function {name!r} is known"})
             self.call_later(0, run.proceed, "NoMatchingError")
@@ -267,7 +282,7 @@ class FlowServices:
             entry["response"] = response
         else:
             entry["error"] = error
-        self._log(contact.id, _E.LAMBDA, entry)
+        self._log(contact.id, _LAMBDA, entry)
         if block.invocation_type == "ASYNCHRONOUS" or run.done or run.block is not block:
             return
         if error is not None:
@@ -283,13 +298,13 @@ class FlowServices:
         bot = self.bots.get(name)
         contact: Contact = run.contact
         if bot is None:
-            self._log(contact.id, _E.BOT, {"bot": name, "input": text,
+            self._log(contact.id, _BOT, {"bot": name, "input": text,
                                            "error": f"no bot {name!r} is known"})
             return None
         session = {key: run.text(value) for key, value in block.session_attributes.items()}
         result = bot.recognize(text, session)
         self._data(contact).lex = result
-        self._log(contact.id, _E.BOT, {"bot": name, "input": text,
+        self._log(contact.id, _BOT, {"bot": name, "input": text,
                                        "intent": result.intent_name,
                                        "slots": dict(result.slots)})
         return result.intent_name
@@ -301,7 +316,7 @@ class FlowServices:
         if flow is None:
             return "NoMatchingError"
         creator: Contact = run.contact
-        task = self._new_contact(InitiationMethod.API, self.task_phone, system=None)
+        task = self._new_contact(_API, self.task_phone, system=None)
         task.customer_on_line = False
         task.related_id = creator.id
         data = self._data(task)
@@ -311,11 +326,11 @@ class FlowServices:
             ("Description", data.description or None)]
         if block.delay_s > 0:
             fields.append(("ScheduledTimestamp", self._now() + block.delay_s))
-        self._log(task.id, _E.UPDATED, tuple(fields))
+        self._log(task.id, _UPDATED, tuple(fields))
         if values["attributes"]:
             self.set_attributes(task, dict(values["attributes"]))
         if block.delay_s > 0:
-            task.state = ContactState.SCHEDULED
+            task.state = _STATE_SCHEDULED
             task.timer = self.call_later(block.delay_s, self._start_task, task, flow.name)
         else:
             self.call_later(0, self._start_task, task, flow.name)
@@ -323,11 +338,11 @@ class FlowServices:
 
     def _start_task(self: SwitchboardCore, task: Contact, flow_name: str) -> None:
         task.timer = None
-        if task.state is ContactState.ENDED:
+        if task.state is _STATE_ENDED:
             return
-        task.state = ContactState.IN_FLOW
-        self._log(task.id, _E.CONNECTED_TO_SYSTEM)
-        self._run_flow(task, self.flows[flow_name], Participant.CUSTOMER)
+        task.state = _STATE_IN_FLOW
+        self._log(task.id, _CONNECTED_TO_SYSTEM)
+        self._run_flow(task, self.flows[flow_name], _PARTY_CUSTOMER)
 
     # -- transfer to an outside number -----------------------------------------------
     def transfer_to_phone(self: SwitchboardCore, run: FlowRun, block: TransferToPhone,
@@ -365,15 +380,15 @@ class FlowServices:
         else:
             run.stop()
             contact.run = None
-            self._end(contact, DisconnectReason.CONTACT_FLOW_DISCONNECT)
+            self._end(contact, _CONTACT_FLOW_DISCONNECT)
 
     def _third_party_answered(self: SwitchboardCore, contact: Contact) -> None:
         run = contact.run  # None: an agent's transfer (no flow waits for it)
         third = contact.third
         assert third is not None and contact.third_number is not None
         contact.cancel_timer()
-        contact.state = ContactState.THIRD_PARTY
-        self._log(contact.id, _E.TRANSFERRED, contact.third_number)
+        contact.state = _STATE_THIRD_PARTY
+        self._log(contact.id, _TRANSFERRED, contact.third_number)
         third.line.send(Connected(contact.id, contact.phone.number))
         contact.phone.line.send(Connected(contact.id, contact.third_number))
         if run is not None:
@@ -386,11 +401,11 @@ class FlowServices:
     def _third_party_hung_up(self: SwitchboardCore, contact: Contact) -> None:
         """The outside party left: back to the flow (ContinueFlowExecution), or the end."""
         run = contact.run
-        self._drop_third_party(contact, str(DisconnectReason.THIRD_PARTY_DISCONNECT))
+        self._drop_third_party(contact, str(_THIRD_PARTY_DISCONNECT))
         if run is None:
-            self._end(contact, DisconnectReason.THIRD_PARTY_DISCONNECT)
+            self._end(contact, _THIRD_PARTY_DISCONNECT)
             return
-        contact.state = ContactState.IN_FLOW
+        contact.state = _STATE_IN_FLOW
         run.proceed()
 
     def _drop_third_party(self: SwitchboardCore, contact: Contact, reason: str) -> None:
@@ -437,7 +452,7 @@ def _voice(_sb: Any, contact: Contact) -> str | None:
     return DEFAULT_VOICE if data is None or data.voice is None else data.voice
 
 
-_CONTACT_VALUES: dict[str, Any] = {
+_CONTACT_VALUES: Final[dict[str, Any]] = {
     "Queue.Name": lambda sb, c: c.queue_name,
     "Queue.ARN": lambda sb, c: None if c.queue_name is None
     else sb.instance.arn_of("queue", c.queue_name),

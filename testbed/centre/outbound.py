@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from testbed.centre.contacts import Contact, ContactState, Phone
 from testbed.centre.switchboard_core import SwitchboardCore
@@ -38,25 +38,39 @@ from testbed.core.native import trait
 from testbed.flows import Participant
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
+# Enum members read on the hot path, as Final names: the compiled build reads
+# these as constants (an enum class's attribute is a dictionary lookup there).
+_ATTRIBUTES: Final = EventKind.ATTRIBUTES
+_CONNECTED_TO_SYSTEM: Final = EventKind.CONNECTED_TO_SYSTEM
+_CONTACT_FLOW_DISCONNECT: Final = DisconnectReason.CONTACT_FLOW_DISCONNECT
+_PARTY_CUSTOMER: Final = Participant.CUSTOMER
+_STATE_ENDED: Final = ContactState.ENDED
+_STATE_IN_FLOW: Final = ContactState.IN_FLOW
+_STATE_RINGING: Final = ContactState.RINGING
+_STATE_SCHEDULED: Final = ContactState.SCHEDULED
+_TELECOM_UNANSWERED: Final = DisconnectReason.TELECOM_UNANSWERED
+_TRANSFER: Final = InitiationMethod.TRANSFER
+_TRANSFERRED: Final = EventKind.TRANSFERRED
+_UPDATED: Final = EventKind.UPDATED
+
 __all__ = ["API_STOP", "API_TASK_STOP", "MAX_ATTRIBUTES_BYTES", "MAX_TASK_DELAY_S",
            "MAX_TASK_TRANSFERS", "OUTBOUND_RING_TIMEOUT_S", "ContactDetails", "Outbound",
            "check_attributes"]
 
-_E = EventKind
-_API = InitiationMethod.API
+_API: Final = InitiationMethod.API
 #: Why a voice contact ends when an outside program stops it: Connect's CTR page
 #: lists API among the reasons of tasks and chats only, so a voice call writes OTHER.
-API_STOP = DisconnectReason.OTHER
+API_STOP: Final = DisconnectReason.OTHER
 #: Why a task ends when an outside program stops or transfers it.
-API_TASK_STOP = DisconnectReason.API
+API_TASK_STOP: Final = DisconnectReason.API
 #: Connect's dialling timeout when RingTimeoutInSeconds is not given.
-OUTBOUND_RING_TIMEOUT_S = 60.0
+OUTBOUND_RING_TIMEOUT_S: Final = 60.0
 #: Connect's limits: attributes per contact, transfers of a task, a task's schedule.
-MAX_ATTRIBUTES_BYTES = 32768
-MAX_TASK_TRANSFERS = 11
-MAX_TASK_DELAY_S = 6 * 24 * 3600.0
-_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_UNSTOPPABLE = (InitiationMethod.TRANSFER, InitiationMethod.QUEUE_TRANSFER)
+MAX_ATTRIBUTES_BYTES: Final = 32768
+MAX_TASK_TRANSFERS: Final = 11
+MAX_TASK_DELAY_S: Final = 6 * 24 * 3600.0
+_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
+_UNSTOPPABLE: Final = (InitiationMethod.TRANSFER, InitiationMethod.QUEUE_TRANSFER)
 
 
 def check_attributes(attributes: Mapping[str, str], where: str = "Attributes") -> None:
@@ -159,7 +173,7 @@ class Outbound:
         dialling = _dialling(self)
         # Forget calls that ended while ringing (declined, line closed) and empty phones.
         for ended in [i for i, (c, _) in dialling.ringing.items()
-                      if c.state is ContactState.ENDED]:
+                      if c.state is _STATE_ENDED]:
             del dialling.ringing[ended]
         for gone in [n for n, p in dialling.nowhere.items() if not p.contacts]:
             del dialling.nowhere[gone]
@@ -175,7 +189,7 @@ class Outbound:
         contact.customer_on_line = False
         contact.queue_name = queue
         _describe(self, contact, details, attributes)
-        contact.state = ContactState.RINGING
+        contact.state = _STATE_RINGING
         dialling.ringing[contact.id] = (contact, flow)
         contact.timer = self.call_later(ring_timeout_s, _unanswered, self, contact)
         if self.phones.get(number) is phone:
@@ -210,7 +224,7 @@ class Outbound:
         scheduled = self._now() + delay_s if delay_s > 0 else None
         _describe(self, task, details, attributes, task=True, scheduled=scheduled)
         if delay_s > 0:
-            task.state = ContactState.SCHEDULED
+            task.state = _STATE_SCHEDULED
             task.timer = self.call_later(delay_s, self._start_task, task, flow)
         else:
             self._start_task(task, flow)
@@ -224,7 +238,7 @@ class Outbound:
         TRANSFER or QUEUE_TRANSFER (Connect refuses those)."""
         if reason is None:
             reason = API_TASK_STOP if contact.phone is self.task_phone else API_STOP
-        if contact.state is ContactState.ENDED:
+        if contact.state is _STATE_ENDED:
             raise StateError(f"contact {contact.id!r} has ended already")
         if contact.method in _UNSTOPPABLE and contact.phone is not self.task_phone:
             raise StateError(f"contact {contact.id!r} is a voice contact initiated by "
@@ -244,14 +258,14 @@ class Outbound:
         if contact.phone is not self.task_phone:
             raise StateError(f"contact {contact.id!r} is a VOICE contact; only TASK "
                              f"contacts are transferred")
-        if contact.state is ContactState.ENDED:
+        if contact.state is _STATE_ENDED:
             raise StateError(f"contact {contact.id!r} has ended; only a live task is "
                              f"transferred")
         _check_route(self, flow, queue)
         if _transfers(self, contact) >= MAX_TASK_TRANSFERS:
             raise StateError(f"task {contact.id!r} has been transferred "
                              f"{MAX_TASK_TRANSFERS} times, the most Connect allows")
-        new = self._next_leg(contact, InitiationMethod.TRANSFER, queue or "")
+        new = self._next_leg(contact, _TRANSFER, queue or "")
         new.queue_name = queue or contact.queue_name
         new.customer_on_line = False
         old = contact.data
@@ -261,10 +275,10 @@ class Outbound:
                                  related_id=contact.related_id)
         # The copied attributes are logged, so the new contact's record shows them.
         _describe(self, new, details, dict(new.attributes), task=True)
-        self._log(new.id, _E.CONNECTED_TO_SYSTEM)
-        self._log(contact.id, _E.TRANSFERRED, None)
+        self._log(new.id, _CONNECTED_TO_SYSTEM)
+        self._log(contact.id, _TRANSFERRED, None)
         self._end(contact, API_TASK_STOP)
-        self._run_flow(new, self.flows[flow], Participant.CUSTOMER)
+        self._run_flow(new, self.flows[flow], _PARTY_CUSTOMER)
         return new
 
     def update_contact_attributes(self: _Board, contact_id: str,
@@ -280,7 +294,7 @@ class Outbound:
         check_attributes(merged)
         live = [c for c in _live(self) if c.initial_id == initial]
         if not any(c.id == contact_id for c in live):
-            self._log(contact_id, _E.ATTRIBUTES, tuple(attributes.items()))
+            self._log(contact_id, _ATTRIBUTES, tuple(attributes.items()))
         for contact in live:
             self.set_attributes(contact, dict(attributes))
 
@@ -302,7 +316,7 @@ def _live(sb: _Board) -> Iterator[Contact]:
     for agent in sb.agents.values():
         found.extend(c for c in (agent.offer, agent.contact) if c is not None)
     for contact in found:
-        if contact.id not in seen and contact.state is not ContactState.ENDED:
+        if contact.id not in seen and contact.state is not _STATE_ENDED:
             seen.add(contact.id)
             yield contact
 
@@ -345,7 +359,7 @@ def _from_dialled_phone(sb: _Board, phone: Phone, message: Message) -> None:
     switchboard takes everything else (digits, hang-ups, callbacks' answers)."""
     if type(message) is Answer and sb.phones.get(phone.number) is phone:
         ringing = _dialling(sb).ringing.get(message.contact_id)
-        if ringing is not None and ringing[0].state is ContactState.RINGING:
+        if ringing is not None and ringing[0].state is _STATE_RINGING:
             _answered(sb, ringing[0])
             return
     sb._from_phone(phone, message)
@@ -354,20 +368,20 @@ def _from_dialled_phone(sb: _Board, phone: Phone, message: Message) -> None:
 def _answered(sb: _Board, contact: Contact) -> None:
     _, flow_name = _dialling(sb).ringing.pop(contact.id)
     contact.cancel_timer()
-    contact.state = ContactState.IN_FLOW
+    contact.state = _STATE_IN_FLOW
     contact.customer_on_line = True
-    sb._log(contact.id, _E.CONNECTED_TO_SYSTEM)
+    sb._log(contact.id, _CONNECTED_TO_SYSTEM)
     flow = sb.flows.get(flow_name)
     if flow is None:  # removed while the call rang
-        sb._end(contact, DisconnectReason.CONTACT_FLOW_DISCONNECT)
+        sb._end(contact, _CONTACT_FLOW_DISCONNECT)
         return
-    sb._run_flow(contact, flow, Participant.CUSTOMER)
+    sb._run_flow(contact, flow, _PARTY_CUSTOMER)
 
 
 def _unanswered(sb: _Board, contact: Contact) -> None:
     contact.timer = None
     _dialling(sb).ringing.pop(contact.id, None)
-    sb._end(contact, DisconnectReason.TELECOM_UNANSWERED)
+    sb._end(contact, _TELECOM_UNANSWERED)
 
 
 def _check_route(sb: _Board, flow: str, queue: str | None) -> None:
@@ -413,17 +427,17 @@ def _describe(sb: _Board, contact: Contact, details: ContactDetails,
     if scheduled is not None:
         fields.append(("ScheduledTimestamp", scheduled))
     if fields:
-        sb._log(contact.id, _E.UPDATED, tuple(fields))
+        sb._log(contact.id, _UPDATED, tuple(fields))
     if attributes:
         sb.set_attributes(contact, dict(attributes))
 
 
 def _transfers(sb: _Board, contact: Contact) -> int:
-    if contact.method is not InitiationMethod.TRANSFER:
+    if contact.method is not _TRANSFER:
         return 0
     chain = {r.contact_id: r for r in sb.records.records()}
     count, current = 0, chain.get(contact.id)
-    while current is not None and current.initiation_method is InitiationMethod.TRANSFER \
+    while current is not None and current.initiation_method is _TRANSFER \
             and count <= MAX_TASK_TRANSFERS:
         count += 1
         current = chain.get(current.previous_contact_id or "")

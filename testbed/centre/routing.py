@@ -9,6 +9,8 @@ place in line.  Agents' transfers and consults are in ``transfers`` and
 
 from __future__ import annotations
 
+from typing import Final
+
 from testbed.centre.agents import Agent, AgentState
 from testbed.centre.contacts import Contact, ContactState
 from testbed.centre.queues import Queue
@@ -19,7 +21,21 @@ from testbed.core.native import trait
 from testbed.flows import EventHook, Participant
 from testbed.records.contact_record import EventKind
 
-_E = EventKind
+# Enum members read on the hot path, as Final names: the compiled build reads
+# these as constants (an enum class's attribute is a dictionary lookup there).
+_AGENT_BUSY: Final = AgentState.BUSY
+_AGENT_MISSED: Final = AgentState.MISSED
+_AGENT_REJECTED: Final = AgentState.REJECTED
+_DEQUEUED: Final = EventKind.DEQUEUED
+_ENQUEUED: Final = EventKind.ENQUEUED
+_HOOK_AGENT_WHISPER: Final = EventHook.AGENT_WHISPER
+_MISSED: Final = EventKind.MISSED
+_OFFERED: Final = EventKind.OFFERED
+_PARTY_AGENT: Final = Participant.AGENT
+_REJECTED: Final = EventKind.REJECTED
+_STATE_CONNECTING: Final = ContactState.CONNECTING
+_STATE_QUEUED: Final = ContactState.QUEUED
+
 
 __all__ = ["QuickConnect", "Routing"]
 
@@ -29,14 +45,14 @@ class Routing:
     """Routing methods of the Switchboard."""
 
     def _enqueue(self: SwitchboardCore, contact: Contact, queue: Queue) -> None:
-        contact.state = ContactState.QUEUED
+        contact.state = _STATE_QUEUED
         contact.queue = queue
         contact.queue_name = queue.name
         contact.enqueued_at = self._now()
         if contact.waiting_since is None:
             contact.waiting_since = contact.enqueued_at
         queue.add(contact)
-        self._log(contact.id, _E.ENQUEUED, queue.name)
+        self._log(contact.id, _ENQUEUED, queue.name)
         if contact.customer_on_line:
             contact.phone.line.send(Queued(contact.id, queue.name))
         self._route_queue(queue)
@@ -108,7 +124,7 @@ class Routing:
         # offer), so an offer withdrawn because the caller left costs them nothing.
         agent.offer = contact
         contact.offered_to = agent
-        self._log(contact.id, _E.OFFERED, agent.username)
+        self._log(contact.id, _OFFERED, agent.username)
         contact.timer = self.clock.call_later(self.offer_timeout_s, self._offer_timed_out,
                                               contact, agent)
         agent.line.send(Offered(contact.id, contact.queue_name or "", contact.method,
@@ -124,12 +140,12 @@ class Routing:
 
     def _offer_timed_out(self: SwitchboardCore, contact: Contact, agent: Agent) -> None:
         contact.timer = None
-        self._offer_refused(contact, agent, _E.MISSED, AgentState.MISSED)
+        self._offer_refused(contact, agent, _MISSED, _AGENT_MISSED)
 
     def _reject(self: SwitchboardCore, agent: Agent, contact: Contact) -> None:
         # Like a missed offer, a rejection takes the agent out of routing until
         # they set Available again (otherwise the same contact comes straight back).
-        self._offer_refused(contact, agent, _E.REJECTED, AgentState.REJECTED)
+        self._offer_refused(contact, agent, _REJECTED, _AGENT_REJECTED)
 
     def _offer_refused(self: SwitchboardCore, contact: Contact, agent: Agent,
                        kind: EventKind, state: AgentState) -> None:
@@ -149,15 +165,15 @@ class Routing:
         self._leave_queue(contact, agent.username)
         if contact.run is not None:
             contact.stop_flow()
-        contact.state = ContactState.CONNECTING
+        contact.state = _STATE_CONNECTING
         contact.agent = agent
         agent.contact = contact
-        self._agent_state(agent, AgentState.BUSY, contact)
-        self._whisper(contact, contact.hooks.get(EventHook.AGENT_WHISPER), Participant.AGENT)
+        self._agent_state(agent, _AGENT_BUSY, contact)
+        self._whisper(contact, contact.hooks.get(_HOOK_AGENT_WHISPER), _PARTY_AGENT)
 
     def _leave_queue(self: SwitchboardCore, contact: Contact, agent: str | None) -> None:
         queue = contact.queue
         if queue is not None:
             queue.remove(contact)
             contact.queue = None
-            self._log(contact.id, _E.DEQUEUED, agent)
+            self._log(contact.id, _DEQUEUED, agent)

@@ -18,7 +18,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from testbed.centre.admin import Admin
 from testbed.centre.agents import (
@@ -78,21 +78,52 @@ from testbed.flows.values import name_of
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 from testbed.records.service import RecordService
 
+# Enum members read on the hot path, as Final names: the compiled build reads
+# these as constants (an enum class's attribute is a dictionary lookup there).
+_ACW_ENDED: Final = EventKind.ACW_ENDED
+_ACW_STARTED: Final = EventKind.ACW_STARTED
+_AGENT_AFTER_CONTACT_WORK: Final = AgentState.AFTER_CONTACT_WORK
+_AGENT_AVAILABLE: Final = AgentState.AVAILABLE
+_AGENT_ERROR: Final = AgentState.ERROR
+_AGENT_OFFLINE: Final = AgentState.OFFLINE
+_AGENT_STATE: Final = EventKind.AGENT_STATE
+_ATTRIBUTES: Final = EventKind.ATTRIBUTES
+_CALLBACK: Final = InitiationMethod.CALLBACK
+_COMPLETED: Final = EventKind.COMPLETED
+_CONNECTED_TO_AGENT: Final = EventKind.CONNECTED_TO_AGENT
+_CONNECTED_TO_SYSTEM: Final = EventKind.CONNECTED_TO_SYSTEM
+_DISCONNECTED: Final = EventKind.DISCONNECTED
+_EXTERNAL_OUTBOUND: Final = InitiationMethod.EXTERNAL_OUTBOUND
+_HOOK_CUSTOMER_WHISPER: Final = EventHook.CUSTOMER_WHISPER
+_INBOUND: Final = InitiationMethod.INBOUND
+_INITIATED: Final = EventKind.INITIATED
+_NEXT_CONTACT: Final = EventKind.NEXT_CONTACT
+_NO_ANSWER: Final = EventKind.NO_ANSWER
+_PARTY_AGENT: Final = Participant.AGENT
+_PARTY_CUSTOMER: Final = Participant.CUSTOMER
+_SCHEDULED: Final = EventKind.SCHEDULED
+_STATE_CONNECTED: Final = ContactState.CONNECTED
+_STATE_CONNECTING: Final = ContactState.CONNECTING
+_STATE_ENDED: Final = ContactState.ENDED
+_STATE_RINGING: Final = ContactState.RINGING
+_STATE_SCHEDULED: Final = ContactState.SCHEDULED
+_STATE_THIRD_PARTY: Final = ContactState.THIRD_PARTY
+_STATE_TRANSFERRING: Final = ContactState.TRANSFERRING
+
 __all__ = ["Switchboard"]
 
-DEFAULT_OFFER_TIMEOUT_S = 20.0
-WHISPER_CAP_S = 120.0
+DEFAULT_OFFER_TIMEOUT_S: Final = 20.0
+WHISPER_CAP_S: Final = 120.0
 
-_E = EventKind
-_CUSTOMER_DISCONNECT = DisconnectReason.CUSTOMER_DISCONNECT
-_AGENT_DISCONNECT = DisconnectReason.AGENT_DISCONNECT
+_CUSTOMER_DISCONNECT: Final = DisconnectReason.CUSTOMER_DISCONNECT
+_AGENT_DISCONNECT: Final = DisconnectReason.AGENT_DISCONNECT
 # A callback whose every dial-out went unanswered.
-_NOT_ANSWERED = DisconnectReason.TELECOM_UNANSWERED
-DEFAULT_RING_TIMEOUT_S = 30.0
+_NOT_ANSWERED: Final = DisconnectReason.TELECOM_UNANSWERED
+DEFAULT_RING_TIMEOUT_S: Final = 30.0
 
 
-_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
-_UUID_SET = (0x8000 << 48) | (4 << 76)
+_UUID_CLEAR: Final = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_SET: Final = (0x8000 << 48) | (4 << 76)
 
 
 def _uuid4_text(bits: int) -> str:
@@ -255,7 +286,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         agent = self.agents[username] = Agent(username, end, queues, acw_timeout_s)
         agent.own_queue = self.queues.get(f"agent/{username}")
         end.on_receive(partial(self._from_agent, agent))
-        self._agent_state(agent, AgentState.OFFLINE, notify=False)
+        self._agent_state(agent, _AGENT_OFFLINE, notify=False)
         return endpoint
 
     def disconnect_phone(self, number: str) -> None:
@@ -269,7 +300,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         if phone is None:
             return
         for contact in list(phone.contacts.values()):
-            if contact.customer_on_line or contact.state is ContactState.RINGING:
+            if contact.customer_on_line or contact.state is _STATE_RINGING:
                 self._end(contact, _CUSTOMER_DISCONNECT)
         if phone._legs:
             for leg in list(phone._legs.values()):
@@ -298,23 +329,23 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         contact = agent.contact
         failed: Contact | None = None
         if contact is not None:
-            if contact.agent is agent and contact.state is not ContactState.ENDED:
+            if contact.agent is agent and contact.state is not _STATE_ENDED:
                 failed = contact
             if contact.agent is agent:
                 self._end(contact, _AGENT_DISCONNECT)
-            self._log(contact.id, _E.ACW_ENDED, agent.username)
-            if contact.state is ContactState.ENDED and (contact.agent is agent
+            self._log(contact.id, _ACW_ENDED, agent.username)
+            if contact.state is _STATE_ENDED and (contact.agent is agent
                                                         or contact.left_agent is agent):
-                self._log(contact.id, _E.COMPLETED)
+                self._log(contact.id, _COMPLETED)
             agent.contact = None
         if agent.acw_timer is not None:
             agent.acw_timer.cancel()
             agent.acw_timer = None
         self.pool.discard(agent)
         if failed is None:
-            self._agent_state(agent, AgentState.OFFLINE, notify=False)
+            self._agent_state(agent, _AGENT_OFFLINE, notify=False)
         else:
-            self._agent_state(agent, AgentState.ERROR, failed, notify=False)
+            self._agent_state(agent, _AGENT_ERROR, failed, notify=False)
         agent.line.close()
 
     # -- helpers ----------------------------------------------------------
@@ -337,7 +368,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
                 system = previous.system_endpoint
         contact.system_endpoint = system
         phone.contacts[contact_id] = contact
-        self._log(contact.id, _E.INITIATED,
+        self._log(contact.id, _INITIATED,
                   (method, contact.previous_id, customer or phone.number or None, system))
         return contact
 
@@ -351,11 +382,11 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         new.hooks = dict(contact.hooks)
         new.attributes = dict(contact.attributes)
         if new.attributes:  # they carry over, and the new leg's record shows them
-            self._log(new.id, _E.ATTRIBUTES, tuple(new.attributes.items()))
+            self._log(new.id, _ATTRIBUTES, tuple(new.attributes.items()))
         new.queue_name = queue_name
         if on_line:
-            self._log(new.id, _E.CONNECTED_TO_SYSTEM)
-        self._log(contact.id, _E.NEXT_CONTACT, new.id)
+            self._log(new.id, _CONNECTED_TO_SYSTEM)
+        self._log(contact.id, _NEXT_CONTACT, new.id)
         return new
 
     def call_later(self, delay_s: float, callback: Callable[..., object],
@@ -374,7 +405,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         if isinstance(message, Dial):
             self._dial(phone, message.to)
             return
-        if not isinstance(message, Hangup | SendDigits | Answer | Say):
+        if not isinstance(message, (Hangup, SendDigits, Answer, Say)):
             self._refuse(phone.line, WRONG_ROLE, f"a caller cannot send {message.type!r}; "
                          f"a caller sends dial, send_digits, say, answer and hangup")
             return
@@ -391,7 +422,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
             return
         try:
             if isinstance(message, Hangup):
-                if not contact.customer_on_line and contact.state is not ContactState.RINGING:
+                if not contact.customer_on_line and contact.state is not _STATE_RINGING:
                     raise StateError(f"contact {contact.id!r} is not connected to you yet")
                 self._end(contact, _CUSTOMER_DISCONNECT)
             elif isinstance(message, SendDigits):
@@ -406,16 +437,16 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
     def _from_third_party(self, phone: Phone, contact: Contact, message: Message) -> None:
         """A message from the outside party of a transfer or a consult: answer the ring
         or hang up."""
-        consult = contact.method is InitiationMethod.EXTERNAL_OUTBOUND  # an agent's consult
+        consult = contact.method is _EXTERNAL_OUTBOUND  # an agent's consult
         if isinstance(message, Hangup):
             if consult:
                 self._outside_party_left(contact)
             else:
                 self._third_party_hung_up(contact)
-        elif isinstance(message, Answer) and contact.state is ContactState.TRANSFERRING \
+        elif isinstance(message, Answer) and contact.state is _STATE_TRANSFERRING \
                 and consult:
             self._consult_answered(contact)
-        elif isinstance(message, Answer) and contact.state is not ContactState.THIRD_PARTY \
+        elif isinstance(message, Answer) and contact.state is not _STATE_THIRD_PARTY \
                 and not consult:
             self._third_party_answered(contact)
         else:
@@ -435,10 +466,10 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
                          f"{', '.join(sorted(self.numbers)) or 'none'}")
             self._release_if_done(phone)
             return
-        contact = self._new_contact(InitiationMethod.INBOUND, phone, system=to)
-        self._log(contact.id, _E.CONNECTED_TO_SYSTEM)
+        contact = self._new_contact(_INBOUND, phone, system=to)
+        self._log(contact.id, _CONNECTED_TO_SYSTEM)
         phone.line.send(CallStarted(contact.id, to))
-        self._run_flow(contact, self.flows[flow_name], Participant.CUSTOMER)
+        self._run_flow(contact, self.flows[flow_name], _PARTY_CUSTOMER)
 
     def _digits(self, contact: Contact, digits: str) -> None:
         run = contact.run
@@ -446,27 +477,54 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
             raise StateError(f"contact {contact.id!r} is not collecting input now")
 
     def _answer(self, contact: Contact) -> None:
-        if contact.state is not ContactState.RINGING:
+        if contact.state is not _STATE_RINGING:
             raise StateError(f"contact {contact.id!r} is not ringing")
         contact.cancel_timer()
-        contact.state = ContactState.CONNECTING
+        contact.state = _STATE_CONNECTING
         contact.customer_on_line = True
-        self._log(contact.id, _E.CONNECTED_TO_SYSTEM)
+        self._log(contact.id, _CONNECTED_TO_SYSTEM)
         queue = self.queues[contact.queue_name or ""]
-        self._whisper(contact, queue.outbound_whisper_flow, Participant.CUSTOMER)
+        self._whisper(contact, queue.outbound_whisper_flow, _PARTY_CUSTOMER)
 
     # -- agent messages -----------------------------------------------------
     def _from_agent(self, agent: Agent, message: Message) -> None:
-        action = _AGENT_ACTIONS.get(type(message))
-        if action is None:
-            self._refuse(agent.line, WRONG_ROLE, f"an agent cannot send {message.type!r}; an "
-                         f"agent sends set_status, accept, reject, hold, resume, mute, unmute, "
-                         f"transfer, consult, complete_transfer, conference, cancel_consult, "
-                         f"hangup and end_after_contact_work",
-                         getattr(message, "contact_id", None))
-            return
         try:
-            action(self, agent, message)
+            # A plain chain, commonest first: each branch is a direct method call in
+            # the compiled build (a table of methods would call through Python there).
+            if isinstance(message, Accept):
+                self._on_accept(agent, message)
+            elif isinstance(message, EndAfterContactWork):
+                self._on_end_acw(agent, message)
+            elif isinstance(message, SetStatus):
+                self._on_set_status(agent, message)
+            elif isinstance(message, Hangup):
+                self._on_hangup(agent, message)
+            elif isinstance(message, Reject):
+                self._on_reject(agent, message)
+            elif isinstance(message, Hold):
+                self._on_hold(agent, message)
+            elif isinstance(message, Resume):
+                self._on_resume(agent, message)
+            elif isinstance(message, Mute):
+                self._on_mute(agent, message)
+            elif isinstance(message, Unmute):
+                self._on_unmute(agent, message)
+            elif isinstance(message, Transfer):
+                self._on_transfer(agent, message)
+            elif isinstance(message, Consult):
+                self._on_consult(agent, message)
+            elif isinstance(message, CompleteTransfer):
+                self._on_complete_transfer(agent, message)
+            elif isinstance(message, Conference):
+                self._on_conference(agent, message)
+            elif isinstance(message, CancelConsult):
+                self._on_cancel_consult(agent, message)
+            else:
+                self._refuse(agent.line, WRONG_ROLE, f"an agent cannot send {message.type!r}; "
+                             f"an agent sends set_status, accept, reject, hold, resume, mute, "
+                             f"unmute, transfer, consult, complete_transfer, conference, "
+                             f"cancel_consult, hangup and end_after_contact_work",
+                             getattr(message, "contact_id", None))
         except StateError as exc:
             self._refuse(agent.line, "bad_state", str(exc),
                          getattr(message, "contact_id", None))
@@ -486,7 +544,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
     def _on_hangup(self, agent: Agent, message: Hangup) -> None:
         contact_id = message.contact_id
         contact = self._own(agent, contact_id)
-        if contact.state is ContactState.ENDED:
+        if contact.state is _STATE_ENDED:
             raise StateError(f"contact {contact_id!r} has ended already")
         if contact.agent is not agent:
             raise StateError(f"contact {contact_id!r} is no longer connected to "
@@ -499,7 +557,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
 
     def _on_end_acw(self, agent: Agent, message: EndAfterContactWork) -> None:
         contact = self._own(agent, message.contact_id)
-        if agent.state is not AgentState.AFTER_CONTACT_WORK:
+        if agent.state is not _AGENT_AFTER_CONTACT_WORK:
             raise StateError(f"agent {agent.username!r} is not in after-contact work")
         self._end_acw(agent, contact)
 
@@ -518,17 +576,17 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         return contact
 
     def _set_status(self, agent: Agent, status: str) -> None:
-        if status != AgentState.AVAILABLE and status != AgentState.OFFLINE \
+        if status != _AGENT_AVAILABLE and status != _AGENT_OFFLINE \
                 and status not in self.custom_statuses:
             allowed = ", ".join(repr(s) for s in ("Available", "Offline", *self.custom_statuses))
             raise StateError(f"unknown status {status!r}; an agent can set {allowed}")
         if agent.contact is not None or agent.offer is not None:
             # As Connect's next status: it applies once the agent is done with the
             # contact (after-contact work over, or the offer missed or rejected).
-            agent.next_status = None if status == AgentState.AVAILABLE else status
+            agent.next_status = None if status == _AGENT_AVAILABLE else status
             return
-        if status == AgentState.AVAILABLE:
-            if agent.state is not AgentState.AVAILABLE:
+        if status == _AGENT_AVAILABLE:
+            if agent.state is not _AGENT_AVAILABLE:
                 self._make_available(agent)
             return
         self._set_unavailable(agent, status)
@@ -536,7 +594,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
     def _set_unavailable(self, agent: Agent, status: str) -> None:
         """Offline or a custom status: out of routing."""
         self.pool.discard(agent)
-        self._agent_state(agent, AgentState.OFFLINE if status == AgentState.OFFLINE else status)
+        self._agent_state(agent, _AGENT_OFFLINE if status == _AGENT_OFFLINE else status)
 
     def _next_status(self, agent: Agent) -> bool:
         """Apply the status the agent set while busy, if any; True if one was set."""
@@ -551,13 +609,13 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
                      contact: Contact | None = None, notify: bool = True) -> None:
         agent.state = state
         contact_id = None if contact is None else contact.id
-        self._log("", _E.AGENT_STATE, (agent.username, state, contact_id))
+        self._log("", _AGENT_STATE, (agent.username, state, contact_id))
         if notify:
             agent.line.send(AgentStatus(state, contact_id))
 
     def _make_available(self, agent: Agent) -> None:
         agent.available_since = self._now()
-        self._agent_state(agent, AgentState.AVAILABLE)
+        self._agent_state(agent, _AGENT_AVAILABLE)
         self.pool.add(agent)
         self._route_agent(agent)
 
@@ -581,23 +639,23 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         if contact.timer is not None:
             contact.cancel_timer()
         contact.run = None
-        if contact.state is not ContactState.CONNECTING:
+        if contact.state is not _STATE_CONNECTING:
             return
-        if participant is Participant.AGENT:
-            if contact.method is InitiationMethod.CALLBACK:
+        if participant is _PARTY_AGENT:
+            if contact.method is _CALLBACK:
                 self._dial_out(contact)
                 return
             if contact.leg is not None:  # a consult leg: the agents talk, no customer
                 self._consult_connected(contact)
                 return
-            customer_whisper = contact.hooks.get(EventHook.CUSTOMER_WHISPER)
+            customer_whisper = contact.hooks.get(_HOOK_CUSTOMER_WHISPER)
             if customer_whisper is not None:
-                self._whisper(contact, customer_whisper, Participant.CUSTOMER)
+                self._whisper(contact, customer_whisper, _PARTY_CUSTOMER)
                 return
         agent = contact.agent
         assert agent is not None
-        contact.state = ContactState.CONNECTED
-        self._log(contact.id, _E.CONNECTED_TO_AGENT, agent.username)
+        contact.state = _STATE_CONNECTED
+        self._log(contact.id, _CONNECTED_TO_AGENT, agent.username)
         agent.line.send(Connected(contact.id, contact.phone.number))
         contact.phone.line.send(Connected(contact.id, agent.username))
 
@@ -612,7 +670,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
             del contact.phone.contacts[contact.id]
             phone.contacts[contact.id] = contact
             contact.phone = phone
-        contact.state = ContactState.RINGING
+        contact.state = _STATE_RINGING
         contact.attempts += 1
         contact.timer = self.call_later(self.ring_timeout_s, self._not_answered, contact)
         if contact.phone.number == number:  # else nobody is on that number: no answer
@@ -627,7 +685,7 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
             return
         # The agent is released (after-contact work for the attempt); the
         # callback waits the retry interval, scheduled, then queues again.
-        self._log(contact.id, _E.NO_ANSWER, contact.attempts)
+        self._log(contact.id, _NO_ANSWER, contact.attempts)
         contact.phone.line.send(Disconnected(contact.id, "NO_ANSWER"))
         agent = contact.agent
         contact.agent = None
@@ -636,14 +694,14 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
             self._start_acw(agent, contact)
         queue = self.queues[contact.queue_name or ""]
         interval = block.retry_interval_s if block is not None else 0.0
-        contact.state = ContactState.SCHEDULED
-        self._log(contact.id, _E.SCHEDULED, (queue.name, interval))
+        contact.state = _STATE_SCHEDULED
+        self._log(contact.id, _SCHEDULED, (queue.name, interval))
         contact.timer = self.call_later(interval, self._delay_over, contact, queue)
 
     # -- ending -------------------------------------------------------------------
     def _end(self, contact: Contact, reason: DisconnectReason) -> None:
         """End ``contact`` now for ``reason``; idempotent."""
-        if contact.state is ContactState.ENDED:
+        if contact.state is _STATE_ENDED:
             return
         if contact.run is not None:
             contact.stop_flow()
@@ -654,11 +712,11 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         offered = None if contact.offered_to is None else self._withdraw_offer(contact)
         if contact.queue is not None:
             self._leave_queue(contact, None)
-        ringing = contact.state is ContactState.RINGING
+        ringing = contact.state is _STATE_RINGING
         if contact.third is not None:
             self._drop_third_party(contact, str(reason))
-        contact.state = ContactState.ENDED
-        self._log(contact.id, _E.DISCONNECTED, reason)
+        contact.state = _STATE_ENDED
+        self._log(contact.id, _DISCONNECTED, reason)
         phone = contact.phone
         del phone.contacts[contact.id]
         # Messages are immutable: everyone who hears of the end gets the same one.
@@ -673,13 +731,13 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         else:
             left = contact.left_agent  # transferred out: done once their wrap-up is too
             if left is None or left.contact is not contact:
-                self._log(contact.id, _E.COMPLETED)
+                self._log(contact.id, _COMPLETED)
         if offered is not None:
             # The offer is gone; the agent is still available, in the same place
             # (unless they asked for another status meanwhile).
             offered.line.send(ended)
             if not self._next_status(offered):
-                self._agent_state(offered, AgentState.AVAILABLE)
+                self._agent_state(offered, _AGENT_AVAILABLE)
                 self._route_agent(offered)
         link = contact.leg
         if link is not None:  # one leg of a consult ended
@@ -687,8 +745,8 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
             self._leg_gone(contact, link, reason)
 
     def _start_acw(self, agent: Agent, contact: Contact) -> None:
-        self._log(contact.id, _E.ACW_STARTED, agent.username)
-        self._agent_state(agent, AgentState.AFTER_CONTACT_WORK, contact)
+        self._log(contact.id, _ACW_STARTED, agent.username)
+        self._agent_state(agent, _AGENT_AFTER_CONTACT_WORK, contact)
         if agent.acw_timeout_s > 0:
             agent.acw_timer = self.call_later(agent.acw_timeout_s, self._acw_timed_out,
                                               agent, contact)
@@ -702,10 +760,10 @@ class Switchboard(FlowActions, FlowServices, Routing, CallActions, Transfers, Co
         if agent.acw_timer is not None:
             agent.acw_timer.cancel()
             agent.acw_timer = None
-        self._log(contact.id, _E.ACW_ENDED, agent.username)
-        if contact.state is ContactState.ENDED and (contact.agent is agent
+        self._log(contact.id, _ACW_ENDED, agent.username)
+        if contact.state is _STATE_ENDED and (contact.agent is agent
                                                     or contact.left_agent is agent):
-            self._log(contact.id, _E.COMPLETED)
+            self._log(contact.id, _COMPLETED)
         agent.contact = None
         if not self._next_status(agent):
             self._make_available(agent)
@@ -717,22 +775,4 @@ def _ignore(_message: Message) -> None:
 
 #: The error code for a message the endpoint's role does not send (a caller's
 #: ``accept``, an agent's ``dial``).
-WRONG_ROLE = "wrong_role"
-
-# What each message from an agent does; anything else is refused.
-_AGENT_ACTIONS: dict[type[Message], Callable[[Switchboard, Agent, Any], None]] = {
-    SetStatus: Switchboard._on_set_status,
-    Accept: Switchboard._on_accept,
-    Reject: Switchboard._on_reject,
-    Hangup: Switchboard._on_hangup,
-    EndAfterContactWork: Switchboard._on_end_acw,
-    Hold: Switchboard._on_hold,
-    Resume: Switchboard._on_resume,
-    Mute: Switchboard._on_mute,
-    Unmute: Switchboard._on_unmute,
-    Transfer: Switchboard._on_transfer,
-    Consult: Switchboard._on_consult,
-    CompleteTransfer: Switchboard._on_complete_transfer,
-    Conference: Switchboard._on_conference,
-    CancelConsult: Switchboard._on_cancel_consult,
-}
+WRONG_ROLE: Final = "wrong_role"

@@ -38,7 +38,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from testbed.core.errors import ConfigError
 from testbed.core.loop import REAL_TIME, VIRTUAL, TestbedLoop, Timer, check_speed
@@ -60,10 +60,10 @@ __all__ = [
 
 T = TypeVar("T")
 
-DEFAULT_START = "2022-04-08T11:35:00Z"
+DEFAULT_START: Final = "2022-04-08T11:35:00Z"
 #: Testbed time never passes this instant, so every time stays a datetime
 #: (records, exports and metrics keep working to the end).
-LAST_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)
+LAST_INSTANT: Final = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def seconds_since(start: datetime, when: float | str | datetime) -> float:

@@ -28,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from testbed.core.errors import ConfigError
 from testbed.core.net_timer import NetworkTimerHandle
@@ -39,19 +39,19 @@ __all__ = ["DEFAULT_IDLE_THRESHOLD_S", "REAL_TIME", "VIRTUAL", "TestbedLoop", "T
 T = TypeVar("T")
 
 #: Speed of a virtual clock: as fast as possible, never waiting in real time.
-VIRTUAL = math.inf
+VIRTUAL: Final = math.inf
 #: Speed of a real-time clock: one testbed second per real second.
-REAL_TIME = 1.0
+REAL_TIME: Final = 1.0
 
 # Real seconds a virtual clock waits for socket data before it jumps.
-DEFAULT_IDLE_THRESHOLD_S = 0.005
+DEFAULT_IDLE_THRESHOLD_S: Final = 0.005
 # With only the loop's own wake-up pipe registered, poll it every this many
 # iterations instead of on every one: an in-process run makes no I/O at all.
-_QUIET_POLL_EVERY = 64
-_PURGE_MIN_TIMERS = 100
+_QUIET_POLL_EVERY: Final = 64
+_PURGE_MIN_TIMERS: Final = 100
 
 # True in the context of network code (see network_time).
-_NETWORK: contextvars.ContextVar[bool] = contextvars.ContextVar("testbed_network",
+_NETWORK: Final[contextvars.ContextVar[bool]] = contextvars.ContextVar("testbed_network",
                                                                 default=False)
 
 

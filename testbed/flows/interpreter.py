@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from testbed.core.clock import Cancellable
 from testbed.flows.blocks import (
@@ -66,14 +66,19 @@ from testbed.flows.values import name_of as _last_segment
 __all__ = ["Coverage", "FlowHost", "FlowRun", "Participant"]
 
 # Blocks a run may execute in one instant before it is taken to loop forever.
-MAX_STEPS_PER_INSTANT = 10_000
+MAX_STEPS_PER_INSTANT: Final = 10_000
 # Flow modules invoked within one another, at most.
-MAX_MODULE_DEPTH = 10
+MAX_MODULE_DEPTH: Final = 10
 
 
 class Participant(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
+
+
+# Members read on the hot path, as Final names: the compiled build reads these
+# as constants (an enum class's attribute is a dictionary lookup there).
+_PARTY_CUSTOMER: Final = Participant.CUSTOMER
 
 
 class Coverage(Protocol):
@@ -124,8 +129,8 @@ class FlowHost(Protocol):
     def flow_action(self, run: FlowRun, block: Block, detail: Any) -> None: ...
 
 
-_WAIT = "\0wait"  # a block handler's answer: the run is waiting (or over)
-_END = "\0end"    # ... the flow is over without a transition (queued, disconnected)
+_WAIT: Final = "\0wait"  # a block handler's answer: the run is waiting (or over)
+_END: Final = "\0end"    # ... the flow is over without a transition (queued, disconnected)
 
 
 class FlowRun:
@@ -135,7 +140,7 @@ class FlowRun:
                  "block", "collecting", "contact", "done", "flow", "host", "participant")
 
     def __init__(self, host: FlowHost, flow: Flow, contact: Any,
-                 participant: Participant = Participant.CUSTOMER,
+                 participant: Participant = _PARTY_CUSTOMER,
                  coverage: Coverage | None = None) -> None:
         self.host = host
         self.flow = flow
@@ -571,7 +576,7 @@ def _phone_number(value: str, number_format: str, country_code: str | None) -> b
     return 7 <= len(digits) <= 12
 
 
-_HANDLERS: dict[type[Block], Callable[[FlowRun, Any], str | None]] = {
+_HANDLERS: Final[dict[type[Block], Callable[[FlowRun, Any], str | None]]] = {
     PlayPrompt: FlowRun._play_prompt,
     GetCustomerInput: FlowRun._get_customer_input,
     StoreCustomerInput: FlowRun._store_customer_input,

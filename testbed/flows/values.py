@@ -47,7 +47,8 @@ Lookup = Callable[[str], str | None]
 
 def is_reference(value: object) -> bool:
     """True if ``value`` is a string that is exactly one reference."""
-    return isinstance(value, str) and _REFERENCE.fullmatch(value) is not None
+    return (isinstance(value, str) and value.startswith("$.")
+            and _REFERENCE.fullmatch(value) is not None)
 
 
 def references(text: str) -> Iterator[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pyee import EventEmitter
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RecordService", "check_batch"]
 
-_COMPLETED = EventKind.COMPLETED
-_INITIATED = EventKind.INITIATED
+_COMPLETED: Final = EventKind.COMPLETED
+_INITIATED: Final = EventKind.INITIATED
 
 
 def check_batch(batch_events: object, where: str = "batch_events") -> int:
@@ -96,8 +96,8 @@ class RecordService(EventEmitter):
         service = cls(start)  # in memory only: reading writes nothing back
         service._entries.extend(store.load())
         service.acknowledged = len(service._entries)
-        service.initiated = sum(1 for e in service._entries if e[2] is EventKind.INITIATED)
-        service.completed = sum(1 for e in service._entries if e[2] is EventKind.COMPLETED)
+        service.initiated = sum(1 for e in service._entries if e[2] is _INITIATED)
+        service.completed = sum(1 for e in service._entries if e[2] is _COMPLETED)
         return service
 
     def _on_new_listener(self, event: str, _listener: object) -> None:
@@ -128,7 +128,7 @@ class RecordService(EventEmitter):
         if events is None:
             events = self._live_events[contact_id] = []
         events.append(entry)
-        if kind is EventKind.COMPLETED:
+        if kind is _COMPLETED:
             del self._live_events[contact_id]
 
     def end_of_instant(self) -> None:

@@ -36,10 +36,9 @@ from testbed.core.messages import (
     Error,
     Message,
     SetTimer,
-    decode,
-    encode,
     is_phone_number,
 )
+from testbed.core.wire import decode, encode
 
 __all__ = ["ACK_TIMEOUT_KEY", "ENDPOINTS_KEY", "MAX_BACKLOG", "TESTBED_KEY", "agent_endpoint",
            "caller_endpoint", "close_endpoints", "testbed_of"]

@@ -28,7 +28,14 @@ import aiohttp
 from testbed.centre.agents import RoutingProfile
 from testbed.core.clock import parse_instant, seconds_since
 from testbed.core.errors import StateError
-from testbed.core.messages import Ack, Alarm, CancelTimer, Message, SetTimer, decode_stamped, encode
+from testbed.core.messages import (
+    Ack,
+    Alarm,
+    CancelTimer,
+    Message,
+    SetTimer,
+)
+from testbed.core.wire import decode_stamped, encode
 
 __all__ = ["RemoteClock", "WebSocketLine", "connect_agent", "connect_caller"]
 
