@@ -36,11 +36,14 @@ import os
 import pstats
 import random
 import re
+import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +58,8 @@ from testbed import EventKind, Flow, RecordService, SetWorkingQueue, Testbed, Tr
 from testbed.core.build import build_info
 from testbed.core.lines import line_pair
 from testbed.core.messages import Disconnected, Hangup
-from testbed.load.run import fewer_collections
+from testbed.load.run import WRITE_BATCH, fewer_collections
+from testbed.records.stores import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,8 +112,11 @@ def run_simpy(model: Model, draws: list[tuple[float, float, float]]) -> tuple[in
 
 
 async def _testbed_run(model: Model, draws: list[tuple[float, float, float]],
-                       records: str = "memory:", fsync: bool = False) -> tuple[int, int]:
-    async with Testbed(seed=model.seed, records=records, fsync=fsync) as tb:
+                       records: str = "memory:", fsync: bool = False,
+                       stream: bool = False) -> tuple[int, int]:
+    async with Testbed(seed=model.seed, records=records, fsync=fsync,
+                       keep_finished_records=not stream,
+                       records_batch=WRITE_BATCH if stream else 1) as tb:
         tb.add_flow(Flow.of("Inbound", [
             SetWorkingQueue(id="queue", queue="Q", next="transfer"),
             TransferToQueue(id="transfer"),
@@ -137,14 +144,24 @@ async def _testbed_run(model: Model, draws: list[tuple[float, float, float]],
 
         schedule_next()
         await tb.run_until_idle()
+        if stream:  # count in the store (SQLite does it; nothing is read back)
+            service = tb.record_service
+            assert service is not None and isinstance(service.store, SQLiteStore)
+            service.flush()
+            with closing(sqlite3.connect(service.store.path)) as db:
+                counts = dict(db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind"))
+            served = counts.get(EventKind.CONNECTED_TO_AGENT.value, 0)
+            return served, counts.get(EventKind.INITIATED.value, 0) - served
         folded = tb.records
     served = sum(1 for r in folded if r.agent is not None)
     return served, len(folded) - served
 
 
 def run_testbed(model: Model, draws: list[tuple[float, float, float]],
-                records: str = "memory:", fsync: bool = False) -> tuple[int, int]:
-    return testbed.run(_testbed_run(model, draws, records, fsync), speed=testbed.VIRTUAL)
+                records: str = "memory:", fsync: bool = False,
+                stream: bool = False) -> tuple[int, int]:
+    return testbed.run(_testbed_run(model, draws, records, fsync, stream),
+                       speed=testbed.VIRTUAL)
 
 
 # What one served caller costs the full path in plumbing alone (see --floor).
@@ -192,35 +209,42 @@ def run_plumbing(draws: list[tuple[float, float, float]]) -> None:
     testbed.run(_plumbing_run(draws), speed=testbed.VIRTUAL)
 
 
-def child(kind: str, model: Model) -> None:
-    """One timed run in this process; prints {"seconds", "served", "abandoned", "build"}."""
+def child(kind: str, model: Model, stream: str | None = None) -> None:
+    """One timed run in this process; prints {"seconds", "served", "abandoned", "build",
+    "peak_mib"} (peak resident memory of the whole process)."""
     draws = model.draws()
     result: tuple[int, int] = (0, 0)
     with fewer_collections():  # every run gets the collector setting load runs use
         t0 = time.perf_counter()
         if kind == "simpy":
             result = run_simpy(model, draws)
+        elif kind == "testbed" and stream is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                result = run_testbed(model, draws, f"{stream}:{tmp}/records.{stream}",
+                                     stream=True)
         elif kind == "testbed":
             result = run_testbed(model, draws)
         else:
             run_plumbing(draws)
         secs = time.perf_counter() - t0
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": secs, "served": result[0], "abandoned": result[1],
-                      "build": build_info()}))
+                      "build": build_info(), "peak_mib": peak_mib}))
 
 
-def spawn(kind: str, model: Model, pythonpath: Path) -> dict[str, object]:
+def spawn(kind: str, model: Model, pythonpath: Path,
+          stream: str | None = None) -> dict[str, object]:
     """Run ``child(kind)`` in a new process whose ``testbed`` comes from ``pythonpath``."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--callers", str(model.callers),
-         "--agents", str(model.agents)],
+         "--agents", str(model.agents), *(["--stream"] if stream else [])],
         check=True, capture_output=True, text=True, env=env, cwd=ROOT / "scripts" / "bench")
     row: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
     return row
 
 
-def instructions(kind: str, model: Model, pythonpath: Path) -> int:
+def instructions(kind: str, model: Model, pythonpath: Path, stream: str | None = None) -> int:
     """Instructions ``child(kind)`` executes under valgrind, from start to exit."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,7 +252,7 @@ def instructions(kind: str, model: Model, pythonpath: Path) -> int:
         done = subprocess.run(
             ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
              sys.executable, __file__, "--child", kind, "--callers", str(model.callers),
-             "--agents", str(model.agents)],
+             "--agents", str(model.agents), *(["--stream"] if stream else [])],
             capture_output=True, text=True, env=env, cwd=ROOT / "scripts" / "bench")
         summary = re.search(r"^summary:\s+(\d+)", out.read_text() if out.exists() else "",
                             re.MULTILINE)
@@ -237,11 +261,12 @@ def instructions(kind: str, model: Model, pythonpath: Path) -> int:
         return int(summary.group(1))
 
 
-def instructions_per_caller(kind: str, model: Model, pythonpath: Path) -> float:
+def instructions_per_caller(kind: str, model: Model, pythonpath: Path,
+                            stream: str | None = None) -> float:
     """Instructions per caller of ``kind``: two sizes, so start-up cancels out."""
-    small = instructions(kind, model, pythonpath)
+    small = instructions(kind, model, pythonpath, stream)
     large_model = Model(callers=3 * model.callers, agents=model.agents)
-    large = instructions(kind, large_model, pythonpath)
+    large = instructions(kind, large_model, pythonpath, stream)
     return (large - small) / (large_model.callers - model.callers)
 
 
@@ -268,6 +293,11 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true",
                         help="also time the full path's plumbing alone (messages, events, "
                              "timers; no logic): the most any design of this path can reach")
+    parser.add_argument("--stream", action="store_const", const="sqlite",
+                        help="the testbed runs stream their events to a SQLite store (in a "
+                             "temporary folder) and keep no finished contact in memory, as "
+                             "a long load run does; served and abandoned are counted in the "
+                             "store (default: records kept in memory and folded)")
     parser.add_argument("--no-instructions", action="store_true",
                         help="skip the instruction counts (valgrind; done when it is installed)")
     parser.add_argument("--instructions-callers", type=int, default=2_000, metavar="N",
@@ -278,7 +308,7 @@ def main() -> None:
     args = parser.parse_args()
     model = Model(callers=args.callers, agents=args.agents)
     if args.child:
-        child(args.child, model)
+        child(args.child, model, args.stream)
         return
     if args.profile:
         profile(model)
@@ -294,7 +324,7 @@ def main() -> None:
     best: dict[str, dict[str, object]] = {}
     for _ in range(max(1, args.repeat)):
         for name, kind, path in runs:
-            row = spawn(kind, model, path)
+            row = spawn(kind, model, path, args.stream if kind == "testbed" else None)
             if name not in best or float(row["seconds"]) < float(best[name]["seconds"]):  # type: ignore[arg-type]
                 best[name] = row
     if args.compiled is not None and best["compiled"]["build"] != "compiled":
@@ -305,13 +335,14 @@ def main() -> None:
         small = Model(callers=args.instructions_callers, agents=model.agents)
         for name, kind, path in runs:
             print(f"valgrind: {name} ...", file=sys.stderr, flush=True)
-            counts[name] = instructions_per_caller(kind, small, path)
+            counts[name] = instructions_per_caller(
+                kind, small, path, args.stream if kind == "testbed" else None)
 
     print(f"model: M/M/{model.agents}+M, {model.callers} callers, rate {model.arrival_rate}/s, "
           f"talk {model.mean_talk_s} s, patience {model.mean_patience_s} s; "
           f"fastest of {max(1, args.repeat)}, each run in its own process")
     header = (f"{'run':<19}{'served':>8}{'abandoned':>11}{'seconds':>9}{'callers/s':>11}"
-              f"{'vs simpy':>10}")
+              f"{'vs simpy':>10}{'peak MiB':>10}")
     if counts:
         header += f"{'instr/caller':>14}{'vs simpy':>10}"
     print(header)
@@ -322,7 +353,7 @@ def main() -> None:
         served, abandoned = ("-", "-") if kind == "plumbing" else (row["served"], row["abandoned"])
         ratio = "" if kind == "simpy" else f"{simpy_s / secs:.2f}x"
         line = (f"{name:<19}{served:>8}{abandoned:>11}{secs:>9.2f}{model.callers / secs:>11,.0f}"
-                f"{ratio:>10}")
+                f"{ratio:>10}{float(row['peak_mib']):>10,.0f}")  # type: ignore[arg-type]
         if counts:
             count_ratio = "" if kind == "simpy" else f"{counts['simpy'] / counts[name]:.2f}x"
             line += f"{counts[name]:>14,.0f}{count_ratio:>10}"
@@ -332,6 +363,9 @@ def main() -> None:
               f"and {3 * args.instructions_callers} callers, the difference per caller")
     elif not args.no_instructions:
         print("(instructions per caller: install valgrind to count them)")
+    if args.stream:
+        print(f"testbed runs streamed their events to {args.stream} (kept no finished "
+              f"contact in memory) and counted from it")
     if args.floor:
         print(f"plumbing: {MESSAGES_PER_CALLER} messages, {EVENTS_PER_CALLER} events, 4 timers "
               "per caller, no logic (the ceiling for this path)")

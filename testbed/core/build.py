@@ -33,6 +33,7 @@ COMPILED_MODULES = (
     "testbed.centre.outbound",
     "testbed.centre.admin",
     "testbed.centre.switchboard",
+    "testbed.flows.values",
     "testbed.flows.interpreter",
     # The fakes' hot paths: interpreted code may subclass MockCaller and MockAgent
     # (``testbed flow run``'s caller, users' tests), so they allow it.

@@ -281,8 +281,11 @@ class TestbedLoop(asyncio.SelectorEventLoop):
 
     def schedule(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
         """Call ``callback(*args)`` at loop time ``when``: the engine's cheap timer."""
-        timer = Timer(self, when, callback, args)
-        heapq.heappush(self._timers, (when, next(self._seq), timer))
+        return self.add_timer(Timer(self, when, callback, args))
+
+    def add_timer(self, timer: Timer) -> Timer:
+        """Start ``timer``, made for this loop (``schedule`` without unpacking arguments)."""
+        heapq.heappush(self._timers, (timer._when, next(self._seq), timer))
         return timer
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from testbed.core.clock import Clock, TestbedLoop
     from testbed.records.stores import RecordStore
 
-__all__ = ["RecordService", "check_batch"]
+__all__ = ["EventLog", "RecordService", "check_batch"]
 
 _COMPLETED: Final = EventKind.COMPLETED
 _INITIATED: Final = EventKind.INITIATED
@@ -33,6 +33,57 @@ def check_batch(batch_events: object, where: str = "batch_events") -> int:
     if isinstance(batch_events, bool) or not isinstance(batch_events, int) or batch_events < 1:
         raise ConfigError(f"{where} must be a whole number >= 1, got {batch_events!r}")
     return batch_events
+
+
+class EventLog:
+    """Where each event goes as it is logged: the hot part of the record service.
+
+    A class of its own because the service is a pyee EventEmitter, which the
+    compiled build cannot make a native class; this one is native there, so
+    that logging an event reads and writes native attributes only.
+    """
+
+    def __init__(self, loop: TestbedLoop | None, epoch: float, keep_finished: bool,
+                 durable: bool) -> None:
+        self.loop = loop
+        self.epoch = epoch
+        self.keep_finished = keep_finished
+        self.durable = durable
+        #: Every event (keep_finished), or none: then only ``live_events`` are kept.
+        self.entries: list[Entry] = []
+        #: Events waiting for the next write to a durable store.
+        self.pending: list[Entry] = []
+        #: Live contacts' events, by contact id (without keep_finished).
+        self.live_events: dict[str, list[Entry]] = {}
+        self.initiated = 0
+        self.completed = 0
+        #: Called with each new entry while someone listens to the service's "event".
+        self.listener: Callable[[Entry], None] | None = None
+
+    def log(self, contact_id: str, kind: EventKind, data: Any = None) -> None:
+        """Log that ``kind`` happened to ``contact_id`` now (agent events: id "")."""
+        loop = self.loop
+        if loop is None:
+            raise ConfigError("this record service has no clock: it only reads records")
+        entry = (loop._now - self.epoch, contact_id, kind, data)
+        if self.keep_finished:
+            self.entries.append(entry)
+        elif contact_id:  # not an agent event
+            events = self.live_events.get(contact_id)
+            if events is None:
+                self.live_events[contact_id] = [entry]
+            else:
+                events.append(entry)
+            if kind is _COMPLETED:
+                del self.live_events[contact_id]
+        if kind is _COMPLETED:
+            self.completed += 1
+        elif kind is _INITIATED:
+            self.initiated += 1
+        if self.durable:
+            self.pending.append(entry)
+        if self.listener is not None:
+            self.listener(entry)
 
 
 class RecordService(EventEmitter):
@@ -64,22 +115,14 @@ class RecordService(EventEmitter):
         super().__init__()
         self.batch_events = check_batch(batch_events)
         self.start = start
-        self._loop: TestbedLoop | None = None if clock is None else clock.loop
-        self._epoch = 0.0 if clock is None else clock.epoch
         self.store = store
         self.keep_finished = keep_finished
-        self._entries: list[Entry] = []
-        # Where each new event goes: the whole log, or the live contacts' events.
-        self._keep: Callable[[Entry], None] = (
-            self._entries.append if keep_finished else self._track_live)
+        #: The log itself; ``log`` is its method (the switchboard calls it directly).
+        self.event_log = EventLog(None if clock is None else clock.loop,
+                                  0.0 if clock is None else clock.epoch, keep_finished,
+                                  store is not None and store.url != "memory:")
+        self.log = self.event_log.log
         self.acknowledged = 0
-        #: Contacts initiated and completed so far (completed: disconnected, wrap-up over).
-        self.initiated = 0
-        self.completed = 0
-        self._pending: list[Entry] = []
-        self._durable = store is not None and store.url != "memory:"
-        self._live_events: dict[str, list[Entry]] = {}
-        self._live = False
         self.on("new_listener", self._on_new_listener)
         if store is not None:
             store.begin(start, overwrite)
@@ -94,53 +137,41 @@ class RecordService(EventEmitter):
         if start is None:
             raise ConfigError(f"{store.url} holds no testbed run")
         service = cls(start)  # in memory only: reading writes nothing back
-        service._entries.extend(store.load())
-        service.acknowledged = len(service._entries)
-        service.initiated = sum(1 for e in service._entries if e[2] is _INITIATED)
-        service.completed = sum(1 for e in service._entries if e[2] is _COMPLETED)
+        events = service.event_log
+        events.entries.extend(store.load())
+        service.acknowledged = len(events.entries)
+        events.initiated = sum(1 for e in events.entries if e[2] is EventKind.INITIATED)
+        events.completed = sum(1 for e in events.entries if e[2] is EventKind.COMPLETED)
         return service
+
+    @property
+    def initiated(self) -> int:
+        """Contacts initiated so far."""
+        return self.event_log.initiated
+
+    @property
+    def completed(self) -> int:
+        """Contacts completed so far (disconnected, and their wrap-up over)."""
+        return self.event_log.completed
 
     def _on_new_listener(self, event: str, _listener: object) -> None:
         if event == "event":
-            self._live = True
+            self.event_log.listener = self._emit_event
 
-    def log(self, contact_id: str, kind: EventKind, data: Any = None) -> None:
-        """Log that ``kind`` happened to ``contact_id`` now (agent events: id "")."""
-        loop = self._loop
-        if loop is None:
-            raise ConfigError("this record service has no clock: it only reads records")
-        entry = (loop._now - self._epoch, contact_id, kind, data)
-        self._keep(entry)
-        if kind is _COMPLETED:
-            self.completed += 1
-        elif kind is _INITIATED:
-            self.initiated += 1
-        if self._durable:
-            self._pending.append(entry)
-        if self._live:
-            self.emit("event", ContactEvent(*entry))
-
-    def _track_live(self, entry: Entry) -> None:
-        contact_id, kind = entry[1], entry[2]
-        if not contact_id:
-            return  # an agent event
-        events = self._live_events.get(contact_id)
-        if events is None:
-            events = self._live_events[contact_id] = []
-        events.append(entry)
-        if kind is _COMPLETED:
-            del self._live_events[contact_id]
+    def _emit_event(self, entry: Entry) -> None:
+        self.emit("event", ContactEvent(*entry))
 
     def end_of_instant(self) -> None:
         """The clock's end-of-instant hook: write a batch if ``batch_events`` are waiting."""
-        if len(self._pending) >= self.batch_events:
+        if len(self.event_log.pending) >= self.batch_events:
             self.flush()
 
     def flush(self) -> None:
         """Write pending events to the store; they are acknowledged when this returns."""
-        pending = self._pending
+        events = self.event_log
+        pending = events.pending
         if pending and self.store is not None:
-            self._pending = []
+            events.pending = []
             self.store.write(pending)
             self.acknowledged += len(pending)
             self.emit("flushed", self.acknowledged)
@@ -154,13 +185,13 @@ class RecordService(EventEmitter):
     def live_contacts(self) -> int:
         """Contacts whose events are held in memory (all of them with keep_finished)."""
         if self.keep_finished:
-            return len({e[1] for e in self._entries if e[1]})
-        return len(self._live_events)
+            return len({e[1] for e in self.event_log.entries if e[1]})
+        return len(self.event_log.live_events)
 
     def entries(self) -> list[Entry]:
         """Every event so far, in order (read back from the store when streaming)."""
         if self.keep_finished:
-            return self._entries
+            return self.event_log.entries
         self.flush()
         assert self.store is not None
         return list(self.store.load())
