@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -193,3 +194,14 @@ def test_killed_run_keeps_every_acknowledged_event(tmp_path: Path, suffix: str) 
     assert inbound.complete and inbound.disconnect_reason == "CONTACT_FLOW_DISCONNECT"
     assert not callback.complete
     assert callback.to_ctr()["DisconnectTimestamp"] is None
+
+
+@pytest.mark.parametrize("data", [
+    None, "Support", 'quote " back \\ newline \n é \u2028', (), ("agent1",),
+    ("agent1", "Busy", None), ("agent1", "Busy", "c1"), ("Q", 30.0), (("k", "v"), ("a", "b")),
+    5, 2.5, True,
+])
+def test_sqlite_stores_event_data_exactly_as_json_dumps_writes_it(data: object) -> None:
+    from testbed.records.stores import _data_json, encode_data
+
+    assert _data_json(data) == json.dumps(encode_data(data))

@@ -21,6 +21,7 @@ COMPILED_MODULES = (
     "testbed.core.lines",
     "testbed.records.service",
     "testbed.records.fold",
+    "testbed.records.stores",
     "testbed.centre.agents",
     "testbed.centre.contacts",
     "testbed.centre.queues",
@@ -35,6 +36,7 @@ COMPILED_MODULES = (
     "testbed.centre.switchboard",
     "testbed.flows.values",
     "testbed.flows.interpreter",
+    "testbed.load.report",
     # The fakes' hot paths: interpreted code may subclass MockCaller and MockAgent
     # (``testbed flow run``'s caller, users' tests), so they allow it.
     "fakes.transcript",

@@ -33,9 +33,21 @@ from typing import Any
 
 from testbed.records.contact_record import Entry, EventKind, InitiationMethod
 
-__all__ = ["AgentReport", "QueueReport", "Report", "build_report", "waits_by_queue"]
+__all__ = ["AgentReport", "QueueReport", "Report", "ReportTally", "build_report",
+           "waits_by_queue"]
 
-_E = EventKind
+# The kinds as module names: an enum member looked up on its class costs more than
+# the rest of the tally's work for an event.
+_INITIATED = EventKind.INITIATED
+_ENQUEUED = EventKind.ENQUEUED
+_DEQUEUED = EventKind.DEQUEUED
+_CONNECTED_TO_AGENT = EventKind.CONNECTED_TO_AGENT
+_NEXT_CONTACT = EventKind.NEXT_CONTACT
+_TRANSFERRED = EventKind.TRANSFERRED
+_HOLD = EventKind.HOLD
+_RESUME = EventKind.RESUME
+_DISCONNECTED = EventKind.DISCONNECTED
+_AGENT_STATE = EventKind.AGENT_STATE
 _ON_CONTACT = ("Busy", "AfterContactWork")
 # Contacts that go on with a caller already counted, or that no caller made.
 _NOT_CALLERS = (InitiationMethod.CALLBACK, InitiationMethod.TRANSFER,
@@ -126,40 +138,64 @@ class _Contact:
         self.held: float | None = None  # since when the customer is on hold
 
 
-def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
-    # The kinds as locals: an enum member looked up on its class costs more than the
-    # rest of the loop's work for an event.
-    initiated, enqueued, dequeued = _E.INITIATED, _E.ENQUEUED, _E.DEQUEUED
-    connected, next_contact, transferred = _E.CONNECTED_TO_AGENT, _E.NEXT_CONTACT, _E.TRANSFERRED
-    hold, resume, disconnected = _E.HOLD, _E.RESUME, _E.DISCONNECTED
-    contacts: dict[str, _Contact] = {}
-    for t, cid, kind, data in entries:
-        if kind is initiated:
-            contacts[cid] = _Contact(t, data[0])
-            continue
-        c = contacts.get(cid)
+class ReportTally:
+    """What a load report needs of an event log, tallied one event at a time.
+
+    ``build_report`` feeds it a log read back whole; a streamed run feeds it each
+    event as it is logged (``RecordService.event_log.listeners``), so that its
+    report needs no second pass over the store.
+    """
+
+    __slots__ = ("contacts", "last", "occupancy")
+
+    def __init__(self) -> None:
+        self.contacts: dict[str, _Contact] = {}
+        self.occupancy = _Occupancy()
+        self.last = 0.0
+
+    def add(self, entry: Entry) -> None:
+        """Count one event of the log (events come in the order they happened)."""
+        t, cid, kind, data = entry
+        self.last = t
+        if kind is _AGENT_STATE:
+            self.occupancy.add(t, data)
+        elif kind is _INITIATED:
+            self.contacts[cid] = _Contact(t, data[0])
+            return
+        c = self.contacts.get(cid)
         if c is None:
-            continue
-        if kind is enqueued:
+            return
+        if kind is _ENQUEUED:
             c.queue, c.enqueue, c.left = data, t, None
-        elif kind is dequeued:
+        elif kind is _DEQUEUED:
             c.left = t
-        elif kind is connected:
+        elif kind is _CONNECTED_TO_AGENT:
             c.handled = True
             c.agent = data
-        elif kind is next_contact:
+        elif kind is _NEXT_CONTACT:
             c.next_contact = True
-        elif kind is hold:
+        elif kind is _HOLD:
             if c.held is None:
                 c.held = t
                 c.holds += 1
-        elif kind is resume or kind is disconnected:
+        elif kind is _RESUME or kind is _DISCONNECTED:
             if c.held is not None:
                 c.hold_s += t - c.held
                 c.held = None
-        elif kind is transferred:
+        elif kind is _TRANSFERRED:
             c.transferred = True
-    return contacts
+
+    def report(self, service_levels_s: Iterable[int] = (20, 60)) -> Report:
+        """The report of the events tallied so far."""
+        return _report(self, sorted(set(service_levels_s)))
+
+
+def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
+    tally = ReportTally()
+    add = tally.add
+    for entry in entries:
+        add(entry)
+    return tally.contacts
 
 
 def _wait(c: _Contact) -> float | None:
@@ -191,18 +227,15 @@ def _pct(values: Sequence[float], p: float) -> float | None:
 def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20, 60)
                  ) -> Report:
     """The load report of an event log (read once: a store's stream will do)."""
-    levels = sorted(set(service_levels_s))
-    occupancy = _Occupancy()
-    last = [0.0]
+    tally = ReportTally()
+    add = tally.add
+    for entry in entries:
+        add(entry)
+    return tally.report(service_levels_s)
 
-    def tap(stream: Iterable[Entry]) -> Iterable[Entry]:
-        for entry in stream:
-            last[0] = entry[0]
-            if entry[2] is _E.AGENT_STATE:
-                occupancy.add(entry[0], entry[3])
-            yield entry
 
-    contacts = _contacts(tap(entries))
+def _report(tally: ReportTally, levels: list[int]) -> Report:
+    contacts = tally.contacts
     per_queue: dict[str, list[_Contact]] = {}
     for c in contacts.values():
         if c.queue is not None:
@@ -231,9 +264,9 @@ def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20
             transferred_out=sum(1 for c in group if c.transferred and c.handled),
             transferred_in=sum(1 for c in group if c.transfer),
         ))
-    end = last[0]
+    end = tally.last
     callers = sum(1 for c in contacts.values() if c.caller)
-    return Report(callers, end, tuple(queues), occupancy.result(end), _agents(contacts))
+    return Report(callers, end, tuple(queues), tally.occupancy.result(end), _agents(contacts))
 
 
 def _agents(contacts: dict[str, _Contact]) -> tuple[AgentReport, ...]:

@@ -48,7 +48,7 @@ from testbed.flows import (
 from testbed.flows.coverage import FlowCoverage
 from testbed.load.demos import SERVICE_NUMBER
 from testbed.load.distributions import Distribution, Fixed
-from testbed.load.report import Report, build_report
+from testbed.load.report import Report, ReportTally, build_report
 from testbed.load.scenario import AgentGroup, Scenario
 from testbed.records.contact_record import ContactRecord, Entry
 
@@ -143,6 +143,11 @@ class LoadRun:
                            records=self.store, keep_finished_records=not self.stream,
                            records_batch=WRITE_BATCH, flow_coverage=self.flow_coverage) as tb:
             self._tb = tb
+            tally = None
+            if self.stream:  # the report is tallied as events happen: no second pass
+                tally = ReportTally()
+                assert tb.record_service is not None
+                tb.record_service.event_log.listeners.append(tally.add)
             self._centre(tb)
             self._agents(tb)
             self._arrivals = s.arrivals.times_from(random.Random(f"{self.seed}:arrivals"))
@@ -153,11 +158,9 @@ class LoadRun:
             service = tb.record_service
             assert service is not None
             incomplete = service.initiated - service.completed
-            if self.stream:
+            if tally is not None:
                 service.flush()
-                assert service.store is not None
-                report = build_report(service.store.load())
-                return LoadResult(s.start, [], [], report, self.arrived, incomplete)
+                return LoadResult(s.start, [], [], tally.report(), self.arrived, incomplete)
             entries = list(service.entries())
             records = service.records()
         return LoadResult(s.start, records, entries, build_report(entries), self.arrived,

@@ -57,8 +57,9 @@ class EventLog:
         self.live_events: dict[str, list[Entry]] = {}
         self.initiated = 0
         self.completed = 0
-        #: Called with each new entry while someone listens to the service's "event".
-        self.listener: Callable[[Entry], None] | None = None
+        #: Called with each new entry, in order: the service's "event" subscribers
+        #: (once one listens) and whoever taps the log (a streamed load run's report).
+        self.listeners: list[Callable[[Entry], None]] = []
 
     def log(self, contact_id: str, kind: EventKind, data: Any = None) -> None:
         """Log that ``kind`` happened to ``contact_id`` now (agent events: id "")."""
@@ -82,8 +83,9 @@ class EventLog:
             self.initiated += 1
         if self.durable:
             self.pending.append(entry)
-        if self.listener is not None:
-            self.listener(entry)
+        if self.listeners:
+            for listener in self.listeners:
+                listener(entry)
 
 
 class RecordService(EventEmitter):
@@ -155,8 +157,9 @@ class RecordService(EventEmitter):
         return self.event_log.completed
 
     def _on_new_listener(self, event: str, _listener: object) -> None:
-        if event == "event":
-            self.event_log.listener = self._emit_event
+        listeners = self.event_log.listeners
+        if event == "event" and self._emit_event not in listeners:
+            listeners.append(self._emit_event)
 
     def _emit_event(self, entry: Entry) -> None:
         self.emit("event", ContactEvent(*entry))

@@ -44,6 +44,7 @@ from typing import Any, Protocol
 
 from testbed.core.clock import parse_instant
 from testbed.core.errors import ConfigError
+from testbed.core.native import mypyc_attr
 from testbed.records.contact_record import DisconnectReason, EventKind, InitiationMethod
 
 __all__ = ["JsonLinesStore", "MemoryStore", "RecordStore", "SQLiteStore", "StoreWarning",
@@ -54,6 +55,7 @@ FORMAT = "telephony-testbed/events"
 FORMAT_VERSION = 1
 
 
+@mypyc_attr(native_class=False)  # a warning class: the compiled build keeps it Python
 class StoreWarning(RuntimeWarning):
     """A store was read, but not all of it: e.g. a last line cut short by a crash."""
 
@@ -85,12 +87,23 @@ _encode_text = json.encoder.encode_basestring_ascii  # what json.dumps does to a
 
 
 def _data_json(data: Any) -> str:
-    """``json.dumps(encode_data(data))``, quicker for the commonest data (None, a str)."""
+    """``json.dumps(encode_data(data))``, quicker for the commonest data: None, a str,
+    a tuple of those (an agent's state, a contact's initiation)."""
     if data is None:
         return "null"
     if isinstance(data, str):
         return _encode_text(data)
-    return json.dumps(encode_data(data))
+    if isinstance(data, tuple):
+        parts = []
+        for item in data:
+            if item is None:
+                parts.append("null")
+            elif isinstance(item, str):
+                parts.append(_encode_text(item))
+            else:
+                return json.dumps(list(data))
+        return "[" + ", ".join(parts) + "]"
+    return json.dumps(data)
 
 
 def in_use(name: str | Path, start: datetime | None, how: str = "overwrite=True") -> str:
