@@ -11,6 +11,7 @@ lines, the switchboard, the inbound flow, routing and the record service.
     python scripts/bench/vs_simpy.py --floor    # also the plumbing alone: the ceiling
     scripts/build_compiled.sh /tmp/compiled
     python scripts/bench/vs_simpy.py --compiled /tmp/compiled   # and the compiled build
+    python scripts/bench/vs_simpy.py --callers 1000000 --stream --no-instructions  # a long run
 
 Prints callers per second for SimPy, the pure build and (with ``--compiled``)
 the compiled build, and each build's ratio to SimPy.  Every run is a process
@@ -281,8 +282,10 @@ def profile(model: Model) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--callers", type=int, default=20_000)
-    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--callers", type=int, default=20_000, metavar="N",
+                        help="callers of each timed run (default 20000)")
+    parser.add_argument("--agents", type=int, default=50, metavar="N",
+                        help="agents, the c of M/M/c+M (default 50)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each, interleaved; the fastest counts (default 3)")
     parser.add_argument("--compiled", type=Path, metavar="DIR",
