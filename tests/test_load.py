@@ -125,3 +125,27 @@ async def test_a_run_whose_callers_can_never_be_served_gives_up(tmp_path: Path) 
     result = await LoadRun(Scenario.from_toml(path)).run()
     assert result.callers == 3 and result.incomplete == 3
     assert [q.offered for q in result.report.queues] == [3]
+
+
+@pytest.mark.parametrize("name", ["holds-and-transfers.toml", "morning-peak.toml", "seed.toml"])
+def test_a_streamed_run_reports_what_a_run_in_memory_reports(name: str, tmp_path: Path) -> None:
+    # A streamed run keeps no finished contact: its report is tallied as events happen,
+    # and its events are all in the store, as a run in memory has them.  Each run on a
+    # loop of its own, as `testbed load` runs it (a second testbed on one loop starts
+    # at a later loop time, and its float arithmetic rounds differently).
+    from testbed import VIRTUAL, run
+    from testbed.records.service import RecordService
+    from testbed.records.stores import open_store
+
+    callers = 1 if name == "seed.toml" else 300
+    scenario = Scenario.from_toml(SCENARIOS / name)
+    kept = run(LoadRun(scenario, callers=callers).run(), speed=VIRTUAL)
+    store = tmp_path / "run.sqlite"
+    streamed = run(LoadRun(scenario, callers=callers, records=str(store), stream=True).run(),
+                   speed=VIRTUAL)
+    assert streamed.records == [] and streamed.entries == []
+    assert streamed.report.to_json() == kept.report.to_json()
+    assert streamed.report.queues and streamed.report.queues[0].offered > 0
+    assert (streamed.callers, streamed.incomplete) == (kept.callers, kept.incomplete)
+    reread = RecordService.open(open_store(str(store)))
+    assert [r.to_ctr() for r in reread.records()] == [r.to_ctr() for r in kept.records]
