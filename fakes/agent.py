@@ -218,7 +218,7 @@ class MockAgent(Transcript):
             self._timer = None
         if callable(delay_s):
             delay_s = delay_s()
-        self._timer = self._call_after(delay_s, action, contact_id)
+        self._timer = self._call_after(delay_s, action, (contact_id,))
 
     def _hear(self, message: Message) -> None:
         if self._keep or self._waiters:
@@ -284,7 +284,7 @@ class MockAgent(Transcript):
             return
         action = {"complete": self.complete_transfer, "conference": self.conference,
                   "cancel": self.cancel_consult}[then]
-        handle = self._call_after(after_s, action, cid)
+        handle = self._call_after(after_s, action, (cid,))
         if handle is not None:
             self._leg_timers[leg] = handle
 
@@ -299,7 +299,7 @@ class MockAgent(Transcript):
         for at_s, quick_connect, then, after_s in self.consults:
             steps.append((at_s, partial(self._consult_step, quick_connect, then, after_s)))
         for at_s, action in steps:
-            handle = self._call_after(at_s, action, cid)
+            handle = self._call_after(at_s, action, (cid,))
             if handle is not None:
                 self._script.append(handle)
 

@@ -128,13 +128,9 @@ class MockCaller(Transcript):
     # -- reacting -------------------------------------------------------------
     def _later(self, contact_id: str, delay_s: float, action: Callable[..., object],
                *args: Any) -> None:
-        # ``_call_after``'s work, written out: handing ``*args`` on once more would
-        # unpack and pack them again (a cost in the compiled build).
-        if delay_s <= 0:
-            action(*args)
+        handle = self._call_after(delay_s, action, args)
+        if handle is None:
             return
-        assert self._clock is not None
-        handle = self._clock.call_later(delay_s, action, *args)
         handles = self._timers.get(contact_id)
         if handles is None:
             self._timers[contact_id] = [handle]

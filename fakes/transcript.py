@@ -42,8 +42,11 @@ class Transcript:
             line.send(message)
 
     def _call_after(self, delay_s: float, action: Callable[..., object],
-                    *args: Any) -> Cancellable | None:
-        """Run ``action(*args)`` after ``delay_s`` on the clock; at once (no timer) if 0."""
+                    args: tuple[Any, ...]) -> Cancellable | None:
+        """Run ``action(*args)`` after ``delay_s`` on the clock; at once (no timer) if 0.
+
+        ``args`` is a tuple, not ``*args``: callers that take ``*args`` themselves hand
+        theirs on as they are, not unpacked and packed again (a cost when compiled)."""
         if delay_s <= 0:
             action(*args)
             return None

@@ -210,7 +210,7 @@ def run_plumbing(draws: list[tuple[float, float, float]]) -> None:
     testbed.run(_plumbing_run(draws), speed=testbed.VIRTUAL)
 
 
-def child(kind: str, model: Model, stream: str | None = None) -> None:
+def child(kind: str, model: Model, stream: bool = False) -> None:
     """One timed run in this process; prints {"seconds", "served", "abandoned", "build",
     "peak_mib"} (peak resident memory of the whole process)."""
     draws = model.draws()
@@ -219,10 +219,9 @@ def child(kind: str, model: Model, stream: str | None = None) -> None:
         t0 = time.perf_counter()
         if kind == "simpy":
             result = run_simpy(model, draws)
-        elif kind == "testbed" and stream is not None:
+        elif kind == "testbed" and stream:
             with tempfile.TemporaryDirectory() as tmp:
-                result = run_testbed(model, draws, f"{stream}:{tmp}/records.{stream}",
-                                     stream=True)
+                result = run_testbed(model, draws, f"sqlite:{tmp}/records.sqlite", stream=True)
         elif kind == "testbed":
             result = run_testbed(model, draws)
         else:
@@ -233,27 +232,30 @@ def child(kind: str, model: Model, stream: str | None = None) -> None:
                       "build": build_info(), "peak_mib": peak_mib}))
 
 
-def spawn(kind: str, model: Model, pythonpath: Path,
-          stream: str | None = None) -> dict[str, object]:
+def child_command(kind: str, model: Model, stream: bool = False) -> list[str]:
+    """The command line of ``child(kind)``: this script again, with ``--child``."""
+    return [sys.executable, __file__, "--child", kind, "--callers", str(model.callers),
+            "--agents", str(model.agents), *(["--stream"] if stream else [])]
+
+
+def spawn(kind: str, model: Model, pythonpath: Path, stream: bool = False) -> dict[str, object]:
     """Run ``child(kind)`` in a new process whose ``testbed`` comes from ``pythonpath``."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--callers", str(model.callers),
-         "--agents", str(model.agents), *(["--stream"] if stream else [])],
+        child_command(kind, model, stream),
         check=True, capture_output=True, text=True, env=env, cwd=ROOT / "scripts" / "bench")
     row: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
     return row
 
 
-def instructions(kind: str, model: Model, pythonpath: Path, stream: str | None = None) -> int:
+def instructions(kind: str, model: Model, pythonpath: Path, stream: bool = False) -> int:
     """Instructions ``child(kind)`` executes under valgrind, from start to exit."""
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cachegrind.out"
         done = subprocess.run(
             ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
-             sys.executable, __file__, "--child", kind, "--callers", str(model.callers),
-             "--agents", str(model.agents), *(["--stream"] if stream else [])],
+             *child_command(kind, model, stream)],
             capture_output=True, text=True, env=env, cwd=ROOT / "scripts" / "bench")
         summary = re.search(r"^summary:\s+(\d+)", out.read_text() if out.exists() else "",
                             re.MULTILINE)
@@ -263,7 +265,7 @@ def instructions(kind: str, model: Model, pythonpath: Path, stream: str | None =
 
 
 def instructions_per_caller(kind: str, model: Model, pythonpath: Path,
-                            stream: str | None = None) -> float:
+                            stream: bool = False) -> float:
     """Instructions per caller of ``kind``: two sizes, so start-up cancels out."""
     small = instructions(kind, model, pythonpath, stream)
     large_model = Model(callers=3 * model.callers, agents=model.agents)
@@ -296,7 +298,7 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true",
                         help="also time the full path's plumbing alone (messages, events, "
                              "timers; no logic): the most any design of this path can reach")
-    parser.add_argument("--stream", action="store_const", const="sqlite",
+    parser.add_argument("--stream", action="store_true",
                         help="the testbed runs stream their events to a SQLite store (in a "
                              "temporary folder) and keep no finished contact in memory, as "
                              "a long load run does; served and abandoned are counted in the "
@@ -327,7 +329,7 @@ def main() -> None:
     best: dict[str, dict[str, object]] = {}
     for _ in range(max(1, args.repeat)):
         for name, kind, path in runs:
-            row = spawn(kind, model, path, args.stream if kind == "testbed" else None)
+            row = spawn(kind, model, path, args.stream and kind == "testbed")
             if name not in best or float(row["seconds"]) < float(best[name]["seconds"]):  # type: ignore[arg-type]
                 best[name] = row
     if args.compiled is not None and best["compiled"]["build"] != "compiled":
@@ -339,7 +341,7 @@ def main() -> None:
         for name, kind, path in runs:
             print(f"valgrind: {name} ...", file=sys.stderr, flush=True)
             counts[name] = instructions_per_caller(
-                kind, small, path, args.stream if kind == "testbed" else None)
+                kind, small, path, args.stream and kind == "testbed")
 
     print(f"model: M/M/{model.agents}+M, {model.callers} callers, rate {model.arrival_rate}/s, "
           f"talk {model.mean_talk_s} s, patience {model.mean_patience_s} s; "
@@ -367,8 +369,8 @@ def main() -> None:
     elif not args.no_instructions:
         print("(instructions per caller: install valgrind to count them)")
     if args.stream:
-        print(f"testbed runs streamed their events to {args.stream} (kept no finished "
-              f"contact in memory) and counted from it")
+        print("testbed runs streamed their events to SQLite (kept no finished contact in "
+              "memory) and counted in it")
     if args.floor:
         print(f"plumbing: {MESSAGES_PER_CALLER} messages, {EVENTS_PER_CALLER} events, 4 timers "
               "per caller, no logic (the ceiling for this path)")

@@ -190,12 +190,12 @@ class ReportTally:
         return _report(self, sorted(set(service_levels_s)))
 
 
-def _contacts(entries: Iterable[Entry]) -> dict[str, _Contact]:
+def _tally(entries: Iterable[Entry]) -> ReportTally:
     tally = ReportTally()
     add = tally.add
     for entry in entries:
         add(entry)
-    return tally.contacts
+    return tally
 
 
 def _wait(c: _Contact) -> float | None:
@@ -207,7 +207,7 @@ def _wait(c: _Contact) -> float | None:
 def waits_by_queue(entries: Iterable[Entry]) -> dict[str, list[float]]:
     """Each queue's waits (seconds, ms precision) of contacts that left it, sorted."""
     out: dict[str, list[float]] = {}
-    for c in _contacts(entries).values():
+    for c in _tally(entries).contacts.values():
         wait = _wait(c)
         if c.queue is not None and wait is not None:
             out.setdefault(c.queue, []).append(wait)
@@ -227,11 +227,7 @@ def _pct(values: Sequence[float], p: float) -> float | None:
 def build_report(entries: Iterable[Entry], service_levels_s: Iterable[int] = (20, 60)
                  ) -> Report:
     """The load report of an event log (read once: a store's stream will do)."""
-    tally = ReportTally()
-    add = tally.add
-    for entry in entries:
-        add(entry)
-    return tally.report(service_levels_s)
+    return _tally(entries).report(service_levels_s)
 
 
 def _report(tally: ReportTally, levels: list[int]) -> Report:
